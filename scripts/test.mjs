@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// `npm test`: every test, in order. Builds the server (end-to-end tests run the real `entrenar`
+// command), runs all Jest tiers on SQLite, runs the HTTP and end-to-end tiers again on
+// PostgreSQL (started by scripts/ensure-postgres.sh unless ENTRENAR_TEST_DATABASE_URL is set),
+// then the Python suite that drives the real MLflow client, when it exists.
+// `npm test -- --only sqlite` (or postgres) narrows the run while developing.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+const onlyIndex = args.indexOf('--only');
+const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+const jestArgs = onlyIndex >= 0 ? args.filter((_, index) => index !== onlyIndex && index !== onlyIndex + 1) : args;
+
+function run(title, command, commandArgs, env = {}) {
+  process.stdout.write(`\n=== ${title}\n`);
+  const result = spawnSync(command, commandArgs, { stdio: 'inherit', env: { ...process.env, ...env } });
+  if (result.status !== 0) {
+    process.stdout.write(`\n=== FAILED: ${title}\n`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+function capture(command, commandArgs) {
+  const result = spawnSync(command, commandArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (result.status !== 0) {
+    process.stdout.write(`\n=== FAILED: ${command} ${commandArgs.join(' ')}\n`);
+    process.exit(result.status ?? 1);
+  }
+  return result.stdout.trim();
+}
+
+const jest = ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js'];
+
+run('build', 'npx', ['tsc', '-p', 'tsconfig.build.json']);
+
+if (!only || only === 'sqlite') {
+  run('jest: unit, http and e2e on SQLite', process.execPath, [...jest, ...jestArgs], { ENTRENAR_TEST_DB: 'sqlite' });
+}
+if (!only || only === 'postgres') {
+  const url = capture('bash', ['scripts/ensure-postgres.sh']);
+  run('jest: http and e2e on PostgreSQL', process.execPath, [...jest, '--selectProjects', 'http', 'e2e', ...jestArgs], {
+    ENTRENAR_TEST_DB: 'postgres',
+    ENTRENAR_TEST_DATABASE_URL: url,
+  });
+}
+if (!only && existsSync('test/mlflow/run.sh')) {
+  run('pytest: the real MLflow client', 'bash', ['test/mlflow/run.sh']);
+}
+process.stdout.write('\n=== all tests passed\n');

@@ -1,0 +1,38 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { GlobalExceptionFilter } from './common/filters/global-exception.filter.js';
+import { createValidationPipe } from './common/pipes/validation.pipe.js';
+import { ConfigModule } from './config/config.module.js';
+import type { ServerConfig } from './config/server-config.js';
+import { DatabaseModule } from './database/database.module.js';
+import { ArtifactsModule } from './modules/artifacts/artifacts.module.js';
+import { AuthModule } from './modules/auth/auth.module.js';
+import { ExperimentsModule } from './modules/experiments/experiments.module.js';
+import { HealthModule } from './modules/health/health.module.js';
+import { MetricsModule } from './modules/metrics/metrics.module.js';
+import { ParamsModule } from './modules/params/params.module.js';
+import { RunsModule } from './modules/runs/runs.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ServerConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        AuthModule,
+        HealthModule,
+        ExperimentsModule,
+        RunsModule,
+        MetricsModule,
+        ParamsModule,
+        ArtifactsModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: GlobalExceptionFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

@@ -1,0 +1,112 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsInt,
+  IsNotEmpty,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidationOptions,
+  registerDecorator,
+} from 'class-validator';
+
+/** MLflow's rule for metric, param and tag keys, kept for both APIs so a key valid in one is valid in the other. */
+export const KEY_PATTERN = /^[/\w.\- :]+$/;
+export const MAX_KEY_LENGTH = 250;
+
+/**
+ * Why `key` is not acceptable, or undefined if it is: non-empty, at most 250 characters of
+ * letters, digits, `_ - . / :` and space, and a clean relative path (no leading `/`, no empty,
+ * `.` or `..` segment), as MLflow requires.
+ */
+export function keyProblem(key: unknown): string | undefined {
+  if (typeof key !== 'string') {
+    return 'must be a string';
+  }
+  if (key.length === 0) {
+    return 'must not be empty';
+  }
+  if (key.length > MAX_KEY_LENGTH) {
+    return `must be at most ${MAX_KEY_LENGTH} characters`;
+  }
+  if (!KEY_PATTERN.test(key)) {
+    return 'may contain only letters, digits, spaces and _ - . / :';
+  }
+  if (key.startsWith('/') || key.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    return 'must be a clean relative path (no leading /, no empty, . or .. segment)';
+  }
+  return undefined;
+}
+
+/** A metric, param or tag key. */
+export function IsEntityKey(validationOptions?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'isEntityKey',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: validationOptions,
+      validator: {
+        validate: (value: unknown) => keyProblem(value) === undefined,
+        defaultMessage: (args) => keyProblem(args?.value) ?? 'invalid key',
+      },
+    });
+  };
+}
+
+/** Skips validation only when the field is absent: `null` is still refused. */
+export function Optional(): PropertyDecorator {
+  return ValidateIf((_object: unknown, value: unknown) => value !== undefined);
+}
+
+/** A required non-empty string of at most `max` characters, documented. */
+export function RequiredText(max: number, options: { description: string; example?: string }): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({ type: String, maxLength: max, minLength: 1, ...options }),
+    IsString({ message: 'must be a string' }),
+    IsNotEmpty({ message: 'must not be empty' }),
+    MaxLength(max, { message: `must be at most ${max} characters` }),
+  );
+}
+
+/** An optional non-empty string of at most `max` characters, documented. */
+export function OptionalText(max: number, options: { description: string; example?: string }): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: String, maxLength: max, minLength: 1, ...options }),
+    Optional(),
+    IsString({ message: 'must be a string' }),
+    IsNotEmpty({ message: 'must not be empty' }),
+    MaxLength(max, { message: `must be at most ${max} characters` }),
+  );
+}
+
+/** An optional integer query parameter in [min, max]. */
+export function OptionalIntQuery(min: number, max: number, options: { description: string; default?: number }): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: Integer, minimum: min, maximum: max, ...options }),
+    Optional(),
+    Type(() => Number),
+    IsInt({ message: 'must be an integer' }),
+    Min(min, { message: `must be at least ${min}` }),
+    Max(max, { message: `must be at most ${max}` }),
+  );
+}
+
+/** Swagger's name for JSON integers (`type: 'integer'`). */
+export const Integer = 'integer';
+
+/** The query every list endpoint takes. */
+export class PageQueryDto {
+  @OptionalIntQuery(1, 1000, { description: 'most items in one page', default: 100 })
+  max_results?: number;
+
+  @ApiPropertyOptional({ description: 'next_page_token of the previous page' })
+  @Optional()
+  @IsString({ message: 'must be a string' })
+  @Matches(/^[A-Za-z0-9_-]{1,512}$/, { message: 'is not a page token this server issued' })
+  page_token?: string;
+}

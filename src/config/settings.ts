@@ -1,0 +1,115 @@
+import { AUTH_TYPES, LOG_LEVELS, ServerConfig } from './server-config.js';
+
+export type SettingKind = 'string' | 'int' | 'bool' | 'list' | 'enum';
+
+/**
+ * One row per setting: its CLI flag, its environment twin and how its text is read.
+ * The CLI, the environment loader, `--help` and the README table all come from this list.
+ */
+export interface SettingSpec {
+  key: keyof ServerConfig;
+  flag: string;
+  env: string;
+  kind: SettingKind;
+  valueName?: string;
+  description: string;
+  choices?: readonly string[];
+  /** Never echoed back in errors or logs. */
+  secret?: boolean;
+}
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { key: 'host', flag: '--host', env: 'ENTRENAR_HOST', kind: 'string', valueName: 'HOST', description: 'address to listen on' },
+  {
+    key: 'port',
+    flag: '--port',
+    env: 'ENTRENAR_PORT',
+    kind: 'int',
+    valueName: 'PORT',
+    description: 'TCP port to listen on (0 picks a free one)',
+  },
+  {
+    key: 'authType',
+    flag: '--auth-type',
+    env: 'ENTRENAR_AUTH_TYPE',
+    kind: 'enum',
+    choices: AUTH_TYPES,
+    valueName: 'TYPE',
+    description: 'none, or api_key to require "Authorization: Bearer <key>" on every route but /health and /docs',
+  },
+  {
+    key: 'apiKeys',
+    flag: '--api-key',
+    env: 'ENTRENAR_API_KEY',
+    kind: 'list',
+    valueName: 'KEY',
+    secret: true,
+    description:
+      'an accepted API key; repeat the flag for several (the environment twin takes a comma-separated list and keeps keys out of `ps`)',
+  },
+  {
+    key: 'dataDir',
+    flag: '--data-dir',
+    env: 'ENTRENAR_DATA_DIR',
+    kind: 'string',
+    valueName: 'DIR',
+    description: 'directory for the embedded database and artifacts',
+  },
+  {
+    key: 'databaseUrl',
+    flag: '--database-url',
+    env: 'ENTRENAR_DATABASE_URL',
+    kind: 'string',
+    valueName: 'URL',
+    secret: true,
+    description: 'sqlite:<path> or postgres://user:password@host:port/db (default sqlite:<data-dir>/entrenar.db)',
+  },
+  {
+    key: 'cors',
+    flag: '--cors',
+    env: 'ENTRENAR_CORS',
+    kind: 'bool',
+    description: 'allow cross-origin requests from any origin (for browser dashboards)',
+  },
+  {
+    key: 'corsOrigins',
+    flag: '--cors-origin',
+    env: 'ENTRENAR_CORS_ORIGIN',
+    kind: 'list',
+    valueName: 'ORIGIN',
+    description: 'allow cross-origin requests from this origin only; repeatable (comma-separated in the environment)',
+  },
+  {
+    key: 'maxBodySize',
+    flag: '--max-body-size',
+    env: 'ENTRENAR_MAX_BODY_SIZE',
+    kind: 'int',
+    valueName: 'BYTES',
+    description: 'largest request body accepted, uploads included',
+  },
+  {
+    key: 'requestTimeoutSecs',
+    flag: '--request-timeout-secs',
+    env: 'ENTRENAR_REQUEST_TIMEOUT_SECS',
+    kind: 'int',
+    valueName: 'SECS',
+    description: 'time allowed to receive a whole request',
+  },
+  {
+    key: 'maxBatchPoints',
+    flag: '--max-batch-points',
+    env: 'ENTRENAR_MAX_BATCH_POINTS',
+    kind: 'int',
+    valueName: 'N',
+    description: 'most metric points accepted in one batch request (more is answered with 413)',
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level',
+    env: 'ENTRENAR_LOG_LEVEL',
+    kind: 'enum',
+    choices: LOG_LEVELS,
+    valueName: 'LEVEL',
+    description: 'fatal, error, warn, info, debug, trace or silent',
+  },
+];

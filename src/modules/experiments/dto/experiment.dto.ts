@@ -1,0 +1,48 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsObject } from 'class-validator';
+import { Optional, RequiredText } from '../../../common/validation.js';
+
+export const MAX_EXPERIMENT_NAME_LENGTH = 500;
+
+export class CreateExperimentDto {
+  @RequiredText(MAX_EXPERIMENT_NAME_LENGTH, { description: 'unique name of the experiment', example: 'gpt2-finetune' })
+  name!: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'free-form JSON object describing the experiment',
+    example: { model: 'gpt2', dataset: 'wikitext' },
+  })
+  @Optional()
+  @IsObject({ message: 'must be a JSON object' })
+  config?: Record<string, unknown>;
+}
+
+export class ExperimentResponseDto {
+  @ApiProperty({ example: 'exp-3f2a9c1e7b4d4e0f9a8b7c6d5e4f3a2b', description: 'unguessable id, shared with the MLflow API' })
+  id!: string;
+
+  @ApiProperty({ example: 'gpt2-finetune' })
+  name!: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: { model: 'gpt2', dataset: 'wikitext' } })
+  config!: Record<string, unknown> | null;
+
+  @ApiProperty({ enum: ['active', 'deleted'], example: 'active' })
+  lifecycle_stage!: 'active' | 'deleted';
+
+  @ApiProperty({ format: 'date-time', example: '2024-12-05T10:30:00.000Z' })
+  created_at!: string;
+
+  @ApiProperty({ format: 'date-time', example: '2024-12-05T10:30:00.000Z' })
+  updated_at!: string;
+}
+
+export class ExperimentListResponseDto {
+  @ApiProperty({ type: [ExperimentResponseDto] })
+  experiments!: ExperimentResponseDto[];
+
+  @ApiPropertyOptional({ description: 'pass as page_token to get the next page; absent on the last page' })
+  next_page_token?: string;
+}

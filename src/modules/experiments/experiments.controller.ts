@@ -1,0 +1,38 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiError, ApiErrorResponses } from '../../common/decorators/api-error-responses.decorator.js';
+import { PageQueryDto } from '../../common/validation.js';
+import { CreateExperimentDto, ExperimentListResponseDto, ExperimentResponseDto } from './dto/experiment.dto.js';
+import { ExperimentsService } from './experiments.service.js';
+
+@ApiTags('Experiments')
+@ApiErrorResponses()
+@Controller('api/v1/experiments')
+export class ExperimentsController {
+  constructor(private readonly experiments: ExperimentsService) {}
+
+  @Post()
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: 'Create an experiment' })
+  @ApiCreatedResponse({ type: ExperimentResponseDto })
+  @ApiError(400, 'INVALID_REQUEST: missing or invalid name, config not an object, unknown field')
+  @ApiError(409, 'CONFLICT: the name is already in use')
+  createExperiment(@Body() dto: CreateExperimentDto): Promise<ExperimentResponseDto> {
+    return this.experiments.create(dto);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List active experiments, newest first' })
+  @ApiOkResponse({ type: ExperimentListResponseDto })
+  listExperiments(@Query() query: PageQueryDto): Promise<ExperimentListResponseDto> {
+    return this.experiments.list(query);
+  }
+
+  @Get(':experimentId')
+  @ApiOperation({ summary: 'Get one experiment' })
+  @ApiOkResponse({ type: ExperimentResponseDto })
+  @ApiError(404, 'NOT_FOUND: no experiment with this id')
+  getExperiment(@Param('experimentId') experimentId: string): Promise<ExperimentResponseDto> {
+    return this.experiments.get(experimentId);
+  }
+}

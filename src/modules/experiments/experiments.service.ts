@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { ConflictError, NotFoundError } from '../../common/errors.js';
+import { newPublicId } from '../../common/ids.js';
+import { DEFAULT_PAGE_SIZE, decodePageToken, isAfterCursor, pageOf } from '../../common/paging.js';
+import { toRfc3339 } from '../../common/time.js';
+import { PageQueryDto } from '../../common/validation.js';
+import { CreateExperimentDto, ExperimentListResponseDto, ExperimentResponseDto } from './dto/experiment.dto.js';
+import { ExperimentEntity } from './entities/experiment.entity.js';
+import { ExperimentRepository } from './experiment.repository.js';
+
+export function toExperimentResponse(entity: ExperimentEntity): ExperimentResponseDto {
+  return {
+    id: entity.public_id,
+    name: entity.name,
+    config: entity.config === null ? null : (JSON.parse(entity.config) as Record<string, unknown>),
+    lifecycle_stage: entity.lifecycle_stage,
+    created_at: toRfc3339(entity.created_at),
+    updated_at: toRfc3339(entity.updated_at),
+  };
+}
+
+@Injectable()
+export class ExperimentsService {
+  constructor(private readonly experiments: ExperimentRepository) {}
+
+  async create(dto: CreateExperimentDto): Promise<ExperimentResponseDto> {
+    const now = Date.now();
+    const publicId = newPublicId('exp');
+    const created = await this.experiments.insert({
+      public_id: publicId,
+      name: dto.name,
+      config: dto.config === undefined ? null : JSON.stringify(dto.config),
+      artifact_location: `mlflow-artifacts:/${publicId}`,
+      lifecycle_stage: 'active',
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+    });
+    if (created === 'name_taken') {
+      throw new ConflictError(`an experiment named '${dto.name}' already exists`, 'RESOURCE_ALREADY_EXISTS');
+    }
+    return toExperimentResponse(created);
+  }
+
+  async get(publicId: string): Promise<ExperimentResponseDto> {
+    return toExperimentResponse(await this.require(publicId));
+  }
+
+  /** The experiment's entity, or NOT_FOUND. For other services of this server. */
+  async require(publicId: string): Promise<ExperimentEntity> {
+    const entity = await this.experiments.findByPublicId(publicId);
+    if (!entity) {
+      throw new NotFoundError('Experiment', publicId);
+    }
+    return entity;
+  }
+
+  /** The public id of an experiment by internal id (public ids never change, so this is cached). */
+  publicIdOf(id: number): Promise<string> {
+    return this.experiments.publicIdOf(id);
+  }
+
+  async list(query: PageQueryDto): Promise<ExperimentListResponseDto> {
+    const limit = query.max_results ?? DEFAULT_PAGE_SIZE;
+    const cursor = decodePageToken(query.page_token, isAfterCursor);
+    const rows = await this.experiments.listActive({ beforeId: cursor?.after, limit });
+    const page = pageOf(rows, limit, (last) => ({ after: last.id }), toExperimentResponse);
+    return { experiments: page.items, next_page_token: page.nextPageToken };
+  }
+}

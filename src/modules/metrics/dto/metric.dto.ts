@@ -1,0 +1,108 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsString, Max, Min, IsInt } from 'class-validator';
+import { Type } from 'class-transformer';
+import { Integer, Optional } from '../../../common/validation.js';
+
+/** A point to log. Validated by hand (see metric-input.ts): this class documents the shape. */
+export class LogMetricDto {
+  @ApiProperty({ description: 'metric name: letters, digits, spaces and _ - . / : (≤ 250 characters)', example: 'loss' })
+  key!: string;
+
+  @ApiProperty({ type: Integer, minimum: 0, description: 'training step (integer ≥ 0)', example: 100 })
+  step!: number;
+
+  @ApiProperty({ type: Number, description: 'a finite number', example: 0.5 })
+  value!: number;
+
+  @ApiPropertyOptional({
+    oneOf: [
+      { type: 'string', format: 'date-time' },
+      { type: 'integer', minimum: 0 },
+    ],
+    description: 'when it was measured: RFC 3339, or milliseconds since the epoch; default: now',
+    example: '2024-12-05T10:30:00.000Z',
+  })
+  timestamp?: string | number;
+}
+
+export class LogMetricBatchDto {
+  @ApiProperty({
+    type: [LogMetricDto],
+    description: 'points to store atomically: one invalid point rejects the whole batch, naming its index',
+  })
+  metrics!: LogMetricDto[];
+}
+
+export class MetricPointDto {
+  @ApiProperty({ example: 'loss' })
+  key!: string;
+
+  @ApiProperty({ type: Integer, example: 100 })
+  step!: number;
+
+  @ApiProperty({
+    oneOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }],
+    description: 'a number; non-finite values logged through the MLflow API appear as "NaN", "Infinity" or "-Infinity"',
+    example: 0.5,
+  })
+  value!: number | string;
+
+  @ApiProperty({ format: 'date-time', example: '2024-12-05T10:30:00.000Z' })
+  timestamp!: string;
+}
+
+export class MetricBatchResponseDto {
+  @ApiProperty({ type: Integer, description: 'points in the batch, all stored', example: 2 })
+  accepted!: number;
+}
+
+export class MetricListResponseDto {
+  @ApiProperty({ type: [MetricPointDto] })
+  metrics!: MetricPointDto[];
+
+  @ApiPropertyOptional({ description: 'pass as page_token to get the next page; absent on the last page' })
+  next_page_token?: string;
+}
+
+export const DEFAULT_HISTORY_PAGE = 10_000;
+export const MAX_HISTORY_PAGE = 100_000;
+
+export class MetricQueryDto {
+  @ApiPropertyOptional({ description: 'the metric whose history to read; without it, the latest point of every key' })
+  @Optional()
+  @IsString({ message: 'must be a string' })
+  key?: string;
+
+  @ApiPropertyOptional({ type: Integer, minimum: 0, description: 'first step to include (with key)' })
+  @Optional()
+  @Type(() => Number)
+  @IsInt({ message: 'must be an integer' })
+  @Min(0, { message: 'must be at least 0' })
+  start_step?: number;
+
+  @ApiPropertyOptional({ type: Integer, minimum: 0, description: 'last step to include (with key)' })
+  @Optional()
+  @Type(() => Number)
+  @IsInt({ message: 'must be an integer' })
+  @Min(0, { message: 'must be at least 0' })
+  end_step?: number;
+
+  @ApiPropertyOptional({
+    type: Integer,
+    minimum: 1,
+    maximum: MAX_HISTORY_PAGE,
+    default: DEFAULT_HISTORY_PAGE,
+    description: 'most points in one page (with key)',
+  })
+  @Optional()
+  @Type(() => Number)
+  @IsInt({ message: 'must be an integer' })
+  @Min(1, { message: 'must be at least 1' })
+  @Max(MAX_HISTORY_PAGE, { message: `must be at most ${MAX_HISTORY_PAGE}` })
+  max_results?: number;
+
+  @ApiPropertyOptional({ description: 'next_page_token of the previous page' })
+  @Optional()
+  @IsString({ message: 'must be a string' })
+  page_token?: string;
+}

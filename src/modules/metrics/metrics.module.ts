@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { RunsModule } from '../runs/runs.module.js';
+import { MetricBatchPipe, MetricPointPipe } from './metric-input.pipe.js';
+import { MetricRepository } from './metric.repository.js';
+import { MetricsController } from './metrics.controller.js';
+import { MetricsService } from './metrics.service.js';
+
+@Module({
+  imports: [RunsModule],
+  controllers: [MetricsController],
+  providers: [MetricsService, MetricRepository, MetricPointPipe, MetricBatchPipe],
+  exports: [MetricsService, MetricRepository],
+})
+export class MetricsModule {}

@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { decodePageToken, encodePageToken } from '../../common/paging.js';
+import { InvalidRequestError } from '../../common/errors.js';
+import { toRfc3339 } from '../../common/time.js';
+import { RunsService } from '../runs/runs.service.js';
+import { DEFAULT_HISTORY_PAGE, MetricBatchResponseDto, MetricListResponseDto, MetricPointDto, MetricQueryDto } from './dto/metric.dto.js';
+import { MetricPointInput } from './dto/metric-input.js';
+import { HistoryCursor, MetricRepository, PointRow } from './metric.repository.js';
+
+/** JSON has no NaN or Infinity: those are written as MLflow writes them, as strings. */
+export function metricValueJson(value: number, isNan: boolean | number): number | string {
+  if (isNan) {
+    return 'NaN';
+  }
+  if (value === Infinity) {
+    return 'Infinity';
+  }
+  if (value === -Infinity) {
+    return '-Infinity';
+  }
+  return value;
+}
+
+interface HistoryToken {
+  s: number;
+  t: number;
+  v: string;
+  n: number;
+}
+
+function isHistoryToken(value: Record<string, unknown>): value is Record<string, unknown> & HistoryToken {
+  return (
+    Number.isSafeInteger(value.s) &&
+    Number.isSafeInteger(value.t) &&
+    typeof value.v === 'string' &&
+    !Number.isNaN(Number(value.v)) &&
+    (value.n === 0 || value.n === 1)
+  );
+}
+
+export function encodeHistoryCursor(row: PointRow): string {
+  return encodePageToken({ s: row.step, t: row.timestamp, v: String(row.value), n: row.is_nan });
+}
+
+export function decodeHistoryCursor(token: string | undefined, field = 'page_token'): HistoryCursor | undefined {
+  const parsed = decodePageToken(token, isHistoryToken, field);
+  return parsed && { step: parsed.s, timestamp: parsed.t, value: Number(parsed.v), isNan: parsed.n };
+}
+
+@Injectable()
+export class MetricsService {
+  constructor(
+    private readonly metrics: MetricRepository,
+    private readonly runs: RunsService,
+  ) {}
+
+  async logMetric(runId: string, point: MetricPointInput): Promise<MetricPointDto> {
+    const run = await this.runs.requireWritable(runId);
+    await this.metrics.appendPoints(run.id, [point]);
+    return { key: point.key, step: point.step, value: point.value, timestamp: toRfc3339(point.timestamp) };
+  }
+
+  async logMetrics(runId: string, points: MetricPointInput[]): Promise<MetricBatchResponseDto> {
+    const run = await this.runs.requireWritable(runId);
+    await this.metrics.appendPoints(run.id, points);
+    return { accepted: points.length };
+  }
+
+  async getMetrics(runId: string, query: MetricQueryDto): Promise<MetricListResponseDto> {
+    const run = await this.runs.requireReadable(runId);
+    if (query.key === undefined) {
+      if (query.start_step !== undefined || query.end_step !== undefined || query.page_token !== undefined) {
+        throw new InvalidRequestError("start_step, end_step and page_token need key: they page through one metric's history");
+      }
+      const latest = await this.metrics.latestFor(run.id);
+      return {
+        metrics: latest.map((series) => ({
+          key: series.key,
+          step: series.last_step as number,
+          value: metricValueJson(series.last_value as number, series.last_is_nan as number),
+          timestamp: toRfc3339(series.last_timestamp as number),
+        })),
+      };
+    }
+    if (query.start_step !== undefined && query.end_step !== undefined && query.start_step > query.end_step) {
+      throw new InvalidRequestError('start_step: must not be greater than end_step');
+    }
+    const limit = query.max_results ?? DEFAULT_HISTORY_PAGE;
+    const after = decodeHistoryCursor(query.page_token);
+    const seriesId = await this.metrics.seriesIdOf(run.id, query.key);
+    if (seriesId === undefined) {
+      return { metrics: [] };
+    }
+    const rows = await this.metrics.historyFor(seriesId, { startStep: query.start_step, endStep: query.end_step, after, limit: limit + 1 });
+    const hasMore = rows.length > limit;
+    const page = hasMore ? rows.slice(0, limit) : rows;
+    const key = query.key;
+    return {
+      metrics: page.map((row) => ({
+        key,
+        step: row.step,
+        value: metricValueJson(row.value, row.is_nan),
+        timestamp: toRfc3339(row.timestamp),
+      })),
+      next_page_token: hasMore ? encodeHistoryCursor(page[page.length - 1]) : undefined,
+    };
+  }
+}

@@ -1,0 +1,61 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiError, ApiErrorResponses } from '../../common/decorators/api-error-responses.decorator.js';
+import { PageQueryDto } from '../../common/validation.js';
+import { CompleteRunDto, CreateRunDto, RunListResponseDto, RunResponseDto } from './dto/run.dto.js';
+import { RunsService } from './runs.service.js';
+
+@ApiTags('Runs')
+@ApiErrorResponses()
+@Controller('api/v1')
+export class RunsController {
+  constructor(private readonly runs: RunsService) {}
+
+  @Post('runs')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: 'Create a run (status pending)' })
+  @ApiCreatedResponse({ type: RunResponseDto })
+  @ApiError(400, 'INVALID_REQUEST: missing experiment_id, invalid name, unknown field')
+  @ApiError(404, 'NOT_FOUND: no experiment with this id')
+  @ApiError(409, 'CONFLICT: the experiment is deleted')
+  createRun(@Body() dto: CreateRunDto): Promise<RunResponseDto> {
+    return this.runs.create(dto);
+  }
+
+  @Get('runs/:runId')
+  @ApiOperation({ summary: 'Get one run' })
+  @ApiOkResponse({ type: RunResponseDto })
+  @ApiError(404, 'NOT_FOUND: no run with this id')
+  getRun(@Param('runId') runId: string): Promise<RunResponseDto> {
+    return this.runs.get(runId);
+  }
+
+  @Post('runs/:runId/start')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Start a pending run (pending → running)' })
+  @ApiOkResponse({ type: RunResponseDto })
+  @ApiError(404, 'NOT_FOUND: no run with this id')
+  @ApiError(409, 'CONFLICT: the run is not pending')
+  startRun(@Param('runId') runId: string): Promise<RunResponseDto> {
+    return this.runs.start(runId);
+  }
+
+  @Post('runs/:runId/complete')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Finish a run: success or failed from running; cancelled from pending or running' })
+  @ApiOkResponse({ type: RunResponseDto })
+  @ApiError(400, 'INVALID_REQUEST: unknown status')
+  @ApiError(404, 'NOT_FOUND: no run with this id')
+  @ApiError(409, 'CONFLICT: the run cannot move to this status from its current one')
+  completeRun(@Param('runId') runId: string, @Body() dto: CompleteRunDto): Promise<RunResponseDto> {
+    return this.runs.complete(runId, dto);
+  }
+
+  @Get('experiments/:experimentId/runs')
+  @ApiOperation({ summary: 'List the active runs of an experiment, newest first' })
+  @ApiOkResponse({ type: RunListResponseDto })
+  @ApiError(404, 'NOT_FOUND: no experiment with this id')
+  listExperimentRuns(@Param('experimentId') experimentId: string, @Query() query: PageQueryDto): Promise<RunListResponseDto> {
+    return this.runs.listForExperiment(experimentId, query);
+  }
+}

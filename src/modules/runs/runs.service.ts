@@ -1,0 +1,143 @@
+import { Injectable } from '@nestjs/common';
+import { ConflictError, NotFoundError } from '../../common/errors.js';
+import { newPublicId } from '../../common/ids.js';
+import { DEFAULT_PAGE_SIZE, decodePageToken, isAfterCursor, pageOf } from '../../common/paging.js';
+import { toRfc3339, toRfc3339OrNull } from '../../common/time.js';
+import { PageQueryDto } from '../../common/validation.js';
+import { ExperimentsService } from '../experiments/experiments.service.js';
+import { CompleteRunDto, CreateRunDto, RunListResponseDto, RunResponseDto } from './dto/run.dto.js';
+import { RunEntity, RunStatus } from './entities/run.entity.js';
+import { randomRunName } from './run-names.js';
+import { RunRepository, RunWriteTarget, StatusChange } from './run.repository.js';
+
+export function toRunResponse(run: RunEntity, experimentPublicId: string): RunResponseDto {
+  return {
+    id: run.public_id,
+    experiment_id: experimentPublicId,
+    name: run.name,
+    status: run.status,
+    status_reason: run.status_reason,
+    lifecycle_stage: run.lifecycle_stage,
+    created_at: toRfc3339(run.created_at),
+    started_at: toRfc3339OrNull(run.started_at),
+    ended_at: toRfc3339OrNull(run.ended_at),
+    updated_at: toRfc3339(run.updated_at),
+  };
+}
+
+/** Which statuses each completion may leave from (the seed's lifecycle). */
+const COMPLETE_FROM: Record<CompleteRunDto['status'], readonly RunStatus[]> = {
+  success: ['running'],
+  failed: ['running'],
+  cancelled: ['pending', 'running'],
+};
+
+@Injectable()
+export class RunsService {
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly experiments: ExperimentsService,
+  ) {}
+
+  async create(dto: CreateRunDto): Promise<RunResponseDto> {
+    const experiment = await this.experiments.require(dto.experiment_id);
+    if (experiment.lifecycle_stage !== 'active') {
+      throw new ConflictError(`experiment ${experiment.public_id} is deleted; restore it before adding runs`);
+    }
+    const now = Date.now();
+    const run = await this.runs.insert({
+      public_id: newPublicId('run'),
+      experiment_id: experiment.id,
+      name: dto.name ?? randomRunName(),
+      status: 'pending',
+      status_reason: null,
+      lifecycle_stage: 'active',
+      user_id: null,
+      created_at: now,
+      started_at: null,
+      ended_at: null,
+      updated_at: now,
+      deleted_at: null,
+    });
+    return toRunResponse(run, experiment.public_id);
+  }
+
+  async get(publicId: string): Promise<RunResponseDto> {
+    const run = await this.runs.findByPublicId(publicId);
+    if (!run) {
+      throw new NotFoundError('Run', publicId);
+    }
+    return this.respond(run);
+  }
+
+  async listForExperiment(experimentPublicId: string, query: PageQueryDto): Promise<RunListResponseDto> {
+    const experiment = await this.experiments.require(experimentPublicId);
+    const limit = query.max_results ?? DEFAULT_PAGE_SIZE;
+    const cursor = decodePageToken(query.page_token, isAfterCursor);
+    const rows = await this.runs.listByExperiment(experiment.id, { beforeId: cursor?.after, limit });
+    const page = pageOf(
+      rows,
+      limit,
+      (last) => ({ after: last.id }),
+      (run) => toRunResponse(run, experiment.public_id),
+    );
+    return { runs: page.items, next_page_token: page.nextPageToken };
+  }
+
+  start(publicId: string): Promise<RunResponseDto> {
+    return this.transition(publicId, { from: ['pending'], to: 'running', reason: null, setStartedAt: true, setEndedAt: false });
+  }
+
+  complete(publicId: string, dto: CompleteRunDto): Promise<RunResponseDto> {
+    return this.transition(publicId, {
+      from: COMPLETE_FROM[dto.status],
+      to: dto.status,
+      reason: dto.reason ?? null,
+      setStartedAt: false,
+      setEndedAt: true,
+    });
+  }
+
+  /**
+   * The run a write (metric, param, artifact) goes to: NOT_FOUND if unknown, CONFLICT if deleted.
+   * Terminal runs still take writes, as in MLflow: evaluation results are often logged afterwards.
+   */
+  async requireWritable(publicId: string): Promise<RunWriteTarget> {
+    const target = await this.runs.findWriteTarget(publicId);
+    if (!target) {
+      throw new NotFoundError('Run', publicId);
+    }
+    if (target.lifecycle_stage !== 'active') {
+      throw new ConflictError(`run ${publicId} is deleted; restore it before writing to it`);
+    }
+    return target;
+  }
+
+  /** The internal id of a run that exists (deleted or not), for reads. */
+  async requireReadable(publicId: string): Promise<RunWriteTarget> {
+    const target = await this.runs.findWriteTarget(publicId);
+    if (!target) {
+      throw new NotFoundError('Run', publicId);
+    }
+    return target;
+  }
+
+  private async transition(publicId: string, change: Omit<StatusChange, 'at'>): Promise<RunResponseDto> {
+    const updated = await this.runs.changeStatus(publicId, { ...change, at: Date.now() });
+    if (updated) {
+      return this.respond(updated);
+    }
+    const current = await this.runs.findByPublicId(publicId);
+    if (!current) {
+      throw new NotFoundError('Run', publicId);
+    }
+    if (current.lifecycle_stage !== 'active') {
+      throw new ConflictError(`run ${publicId} is deleted`);
+    }
+    throw new ConflictError(`run ${publicId} is ${current.status}; it can become ${change.to} only from ${change.from.join(' or ')}`);
+  }
+
+  private async respond(run: RunEntity): Promise<RunResponseDto> {
+    return toRunResponse(run, await this.experiments.publicIdOf(run.experiment_id));
+  }
+}

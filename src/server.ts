@@ -1,0 +1,108 @@
+import 'reflect-metadata';
+import { INestApplication, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import express, { NextFunction, Request, Response } from 'express';
+import { AppModule } from './app.module.js';
+import { describeError } from './common/filters/error-response.js';
+import { errorBody } from './common/filters/global-exception.filter.js';
+import { createHttpLogger, createRootLogger, PinoNestLogger } from './common/logging/logger.js';
+import { serverConfig } from './config/load-config.js';
+import { ServerConfig } from './config/server-config.js';
+import { databaseSettings, redactedDatabaseUrl } from './database/database-settings.js';
+import { mountOpenApi } from './openapi.js';
+
+/** A started server: its address and how to stop it. */
+export interface RunningServer {
+  readonly app: INestApplication;
+  readonly config: ServerConfig;
+  /** e.g. http://127.0.0.1:5000 */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/**
+ * Builds the application without listening: everything a request meets (request id and log
+ * line, body limits, CORS, docs, guard, pipe, filter) is wired here, in this order.
+ */
+export async function createApp(config: ServerConfig): Promise<NestExpressApplication> {
+  const root = createRootLogger(config.logLevel);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false,
+    logger: new PinoNestLogger(root),
+  });
+  app.disable('x-powered-by');
+  // Responses are JSON documents or streams; hashing every body for a weak ETag only costs time.
+  app.set('etag', false);
+  app.use(createHttpLogger(root));
+  app.use(express.json({ limit: config.maxBodySize, type: ['application/json', 'application/*+json'] }));
+  // Body-parser failures happen before Nest routing: answer them in the same envelope.
+  app.use((error: unknown, request: Request, response: Response, next: NextFunction) => {
+    if (response.headersSent) {
+      next(error);
+      return;
+    }
+    const { status, body } = errorBody(request.originalUrl, describeError(error, config.maxBodySize));
+    response.status(status).json(body);
+  });
+  if (config.cors || config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins.length > 0 ? config.corsOrigins : true,
+      exposedHeaders: ['x-request-id', 'content-length', 'content-disposition', 'etag'],
+      maxAge: 600,
+    });
+  }
+  mountOpenApi(app);
+  return app;
+}
+
+/** Starts a server from a validated configuration (the CLI's path) and returns once it listens. */
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const app = await createApp(config);
+  const logger = new Logger('Server');
+  const server = app.getHttpServer();
+  server.requestTimeout = config.requestTimeoutSecs * 1000;
+  server.headersTimeout = Math.min(60_000, config.requestTimeoutSecs * 1000);
+  server.keepAliveTimeout = 65_000;
+  await app.listen(config.port, config.host);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${shownHost}:${port}`;
+  logger.log(`entrenar-tracking listening on ${url} (database ${redactedDatabaseUrl(databaseSettings(config))}, auth ${config.authType})`);
+  if (!isLoopback(config.host) && config.authType === 'none') {
+    logger.warn(
+      `listening on ${config.host} with authentication off: anyone who can reach this port can read and write. ` +
+        'Use --auth-type api_key with --api-key (or ENTRENAR_API_KEY) outside a trusted network.',
+    );
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    config,
+    url,
+    port,
+    close: () => (closing ??= app.close()),
+  };
+}
+
+/**
+ * The embedding API, mirroring the seed's `TrackingServer::new(config).run()`:
+ * `await new TrackingServer({ port: 8080 }).run()`.
+ */
+export class TrackingServer {
+  readonly config: ServerConfig;
+
+  constructor(config: Partial<ServerConfig> = {}) {
+    this.config = serverConfig(config);
+  }
+
+  run(): Promise<RunningServer> {
+    return startServer(this.config);
+  }
+}

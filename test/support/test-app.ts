@@ -1,0 +1,43 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import supertest from 'supertest';
+import { serverConfig } from '../../src/config/load-config.js';
+import type { ServerConfig } from '../../src/config/server-config.js';
+import { startServer } from '../../src/server.js';
+import { createTestStorage, TestStorage } from './database.js';
+
+/** An app listening on 127.0.0.1 on a free port, on fresh storage of the database under test. */
+export interface TestApp {
+  app: NestExpressApplication;
+  config: ServerConfig;
+  url: string;
+  storage: TestStorage;
+  /** supertest bound to this server. */
+  http: () => supertest.Agent;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(overrides: Partial<ServerConfig> = {}): Promise<TestApp> {
+  const storage = await createTestStorage();
+  const config = serverConfig({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir: storage.dataDir,
+    databaseUrl: storage.databaseUrl,
+    logLevel: process.env.ENTRENAR_TEST_LOG === '1' ? 'debug' : 'silent',
+    ...overrides,
+  });
+  const running = await startServer(config);
+  const app = running.app as NestExpressApplication;
+  const server = app.getHttpServer();
+  return {
+    app,
+    config,
+    url: running.url,
+    storage,
+    http: () => supertest.agent(server),
+    close: async () => {
+      await running.close();
+      await storage.dispose();
+    },
+  };
+}
