@@ -11,6 +11,8 @@ export interface SqlExecutor {
   readonly dialect: Dialect;
   query<Row>(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
   queryOne<Row>(sql: string, params?: readonly SqlValue[]): Promise<Row | undefined>;
+  /** Rows as arrays of column values, in SELECT order: cheaper than objects for long results. */
+  queryTuples<Tuple extends unknown[]>(sql: string, params?: readonly SqlValue[]): Promise<Tuple[]>;
   /** Runs a statement and returns how many rows it changed. */
   execute(sql: string, params?: readonly SqlValue[]): Promise<number>;
 }
@@ -60,6 +62,16 @@ class PostgresExecutor implements SqlExecutor {
     return rows[0];
   }
 
+  async queryTuples<Tuple extends unknown[]>(sql: string, params: readonly SqlValue[] = []): Promise<Tuple[]> {
+    const result = await this.client.query({
+      text: toPostgresPlaceholders(sql),
+      values: params as unknown[],
+      types: postgresTypes,
+      rowMode: 'array',
+    });
+    return result.rows as Tuple[];
+  }
+
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
     const result = await this.client.query({ text: toPostgresPlaceholders(sql), values: params as unknown[], types: postgresTypes });
     return result.rowCount ?? 0;
@@ -68,7 +80,10 @@ class PostgresExecutor implements SqlExecutor {
 
 class SqliteExecutor implements SqlExecutor {
   readonly dialect = 'sqlite' as const;
-  constructor(private readonly statement: (sql: string) => BetterSqlite3.Statement) {}
+  constructor(
+    private readonly statement: (sql: string) => BetterSqlite3.Statement,
+    private readonly tupleStatement: (sql: string) => BetterSqlite3.Statement,
+  ) {}
 
   query<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
     return Promise.resolve(this.statement(sql).all(...sqliteParams(params)) as Row[]);
@@ -76,6 +91,10 @@ class SqliteExecutor implements SqlExecutor {
 
   queryOne<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row | undefined> {
     return Promise.resolve(this.statement(sql).get(...sqliteParams(params)) as Row | undefined);
+  }
+
+  queryTuples<Tuple extends unknown[]>(sql: string, params: readonly SqlValue[] = []): Promise<Tuple[]> {
+    return Promise.resolve(this.tupleStatement(sql).all(...sqliteParams(params)) as Tuple[]);
   }
 
   execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
@@ -98,6 +117,7 @@ export class SqlClient implements SqlExecutor {
   private readonly sqliteDb?: BetterSqlite3.Database;
   private readonly pool?: pg.Pool;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private readonly tupleStatements = new Map<string, BetterSqlite3.Statement>();
   private lockTail: Promise<void> = Promise.resolve();
   private lockHeld = false;
   private readonly direct: SqlExecutor;
@@ -110,7 +130,10 @@ export class SqlClient implements SqlExecutor {
         throw new Error('SQLite connection is not open');
       }
       this.sqliteDb = driver.databaseConnection;
-      this.direct = new SqliteExecutor((sql) => this.statement(sql));
+      this.direct = new SqliteExecutor(
+        (sql) => this.statement(sql),
+        (sql) => this.tupleStatement(sql),
+      );
     } else if (dataSource.options.type === 'postgres') {
       this.dialect = 'postgres';
       if (!driver.master) {
@@ -129,6 +152,16 @@ export class SqlClient implements SqlExecutor {
     if (!statement) {
       statement = this.sqlite().prepare(sql);
       this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Like `statement`, but returning rows as arrays (a separate cache: raw mode is per statement). */
+  tupleStatement(sql: string): BetterSqlite3.Statement {
+    let statement = this.tupleStatements.get(sql);
+    if (!statement) {
+      statement = this.sqlite().prepare(sql).raw(true);
+      this.tupleStatements.set(sql, statement);
     }
     return statement;
   }
@@ -152,6 +185,13 @@ export class SqlClient implements SqlExecutor {
       return this.direct.queryOne<Row>(sql, params);
     }
     return this.whenUnlocked(() => this.direct.queryOne<Row>(sql, params));
+  }
+
+  async queryTuples<Tuple extends unknown[]>(sql: string, params: readonly SqlValue[] = []): Promise<Tuple[]> {
+    if (this.pool) {
+      return this.direct.queryTuples<Tuple>(sql, params);
+    }
+    return this.whenUnlocked(() => this.direct.queryTuples<Tuple>(sql, params));
   }
 
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
