@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   IsInt,
   IsNotEmpty,
@@ -84,16 +84,35 @@ export function OptionalText(max: number, options: { description: string; exampl
   );
 }
 
-/** An optional integer query parameter in [min, max]. */
+/** Query text of plain decimal digits becomes a number; anything else (`1e2`, `0x10`, ` 5`) stays text and fails IsInt. */
+const toIntegerIfDigits = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+
+/** An optional integer query parameter in [min, max]. The checks run in order: integer first, then the bounds. */
 export function OptionalIntQuery(min: number, max: number, options: { description: string; default?: number }): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({ type: Integer, minimum: min, maximum: max, ...options }),
     Optional(),
-    Type(() => Number),
+    Transform(toIntegerIfDigits),
     IsInt({ message: 'must be an integer' }),
     Min(min, { message: `must be at least ${min}` }),
     Max(max, { message: `must be at most ${max}` }),
   );
+}
+
+/** `page_token`: optional, and an empty value means "first page", as many clients send it. */
+export function OptionalPageToken(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ description: 'next_page_token of the previous page' }),
+    ValidateIf((_object: unknown, value: unknown) => value !== undefined && value !== ''),
+    IsString({ message: 'must be a string' }),
+    Matches(/^[A-Za-z0-9_-]{1,2048}$/, { message: 'not a page token this server issued' }),
+  );
+}
+
+/** `next_page_token` of a list response. */
+export function NextPageToken(): PropertyDecorator {
+  return ApiPropertyOptional({ description: 'pass as page_token to get the next page; absent on the last page' });
 }
 
 /** Swagger's name for JSON integers (`type: 'integer'`). */
@@ -104,9 +123,6 @@ export class PageQueryDto {
   @OptionalIntQuery(1, 1000, { description: 'most items in one page', default: 100 })
   max_results?: number;
 
-  @ApiPropertyOptional({ description: 'next_page_token of the previous page' })
-  @Optional()
-  @IsString({ message: 'must be a string' })
-  @Matches(/^[A-Za-z0-9_-]{1,512}$/, { message: 'is not a page token this server issued' })
+  @OptionalPageToken()
   page_token?: string;
 }

@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { InvalidRequestError } from '../errors.js';
 
 function fieldPath(parent: string, property: string): string {
@@ -26,12 +26,64 @@ export function describeValidationErrors(errors: ValidationError[], parent = '')
   return lines;
 }
 
+/** Keys that class-transformer and the whitelist treat as part of the object's prototype. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The path of the first reserved key in a parsed JSON value, if any. */
+function reservedKeyPath(value: unknown, path: string, depth = 0): string | undefined {
+  if (value === null || typeof value !== 'object' || depth > 32) {
+    return undefined;
+  }
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = reservedKeyPath(value[index], `${path}[${index}]`, depth + 1);
+      if (found) {
+        return found;
+      }
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    const keyPath = fieldPath(path, key);
+    if (RESERVED_KEYS.has(key)) {
+      return keyPath;
+    }
+    const found = reservedKeyPath((value as Record<string, unknown>)[key], keyPath, depth + 1);
+    if (found) {
+      return found;
+    }
+  }
+  return undefined;
+}
+
+const NOT_DTOS: readonly unknown[] = [String, Boolean, Number, Array, Object, Buffer, Date];
+
+/**
+ * ValidationPipe plus two checks it lacks for JSON bodies: the body must be an object (not an
+ * array or a scalar), and `__proto__`/`constructor`/`prototype` keys, which slip past the
+ * whitelist, are refused as unknown fields.
+ */
+class AppValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && metadata.metatype && !NOT_DTOS.includes(metadata.metatype) && value !== undefined) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new InvalidRequestError('body: must be a JSON object');
+      }
+      const reserved = reservedKeyPath(value, '');
+      if (reserved) {
+        throw new InvalidRequestError(`${reserved}: unknown field`);
+      }
+    }
+    return super.transform(value, metadata) as Promise<unknown>;
+  }
+}
+
 /**
  * The global pipe: DTO classes are validated with class-validator, unknown fields are refused
  * (naming the field), and the failure becomes one INVALID_REQUEST that names each field.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new AppValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

@@ -7,7 +7,7 @@ import { MetricPointInput, parseMetricBatch, parseMetricPoint } from './dto/metr
 @Injectable()
 export class MetricPointPipe implements PipeTransform<unknown, MetricPointInput> {
   transform(body: unknown): MetricPointInput {
-    return parseMetricPoint(body, 'body', Date.now());
+    return parseMetricPoint(body, '', Date.now());
   }
 }
 

@@ -1,8 +1,9 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiError, ApiErrorResponses } from '../../common/decorators/api-error-responses.decorator.js';
 import { PageQueryDto } from '../../common/validation.js';
 import { CompleteRunDto, CreateRunDto, RunListResponseDto, RunResponseDto } from './dto/run.dto.js';
+import { NoBodyFieldsPipe } from '../../common/pipes/no-body-fields.pipe.js';
 import { RunsService } from './runs.service.js';
 
 @ApiTags('Runs')
@@ -34,9 +35,12 @@ export class RunsController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Start a pending run (pending → running)' })
   @ApiOkResponse({ type: RunResponseDto })
+  @ApiBody({ required: false, description: 'no fields: send no body or {}', schema: { type: 'object', additionalProperties: false } })
+  @ApiError(400, 'INVALID_REQUEST: a field was sent (start takes none)')
   @ApiError(404, 'NOT_FOUND: no run with this id')
   @ApiError(409, 'CONFLICT: the run is not pending')
-  startRun(@Param('runId') runId: string): Promise<RunResponseDto> {
+  // The body parameter exists for its pipe, which refuses any field; there is nothing to pass on.
+  startRun(@Param('runId') runId: string, @Body(NoBodyFieldsPipe) _body: undefined): Promise<RunResponseDto> {
     return this.runs.start(runId);
   }
 

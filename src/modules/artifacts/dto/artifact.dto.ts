@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString } from 'class-validator';
-import { Integer, Optional, OptionalIntQuery } from '../../../common/validation.js';
+import { Integer, NextPageToken, OptionalIntQuery, OptionalPageToken } from '../../../common/validation.js';
 
 export class UploadArtifactDto {
   @ApiProperty({ type: 'string', format: 'binary', description: 'the file; streamed to storage while it is hashed' })
@@ -36,7 +35,7 @@ export class ArtifactListResponseDto {
   @ApiProperty({ type: [ArtifactDto] })
   artifacts!: ArtifactDto[];
 
-  @ApiPropertyOptional({ description: 'pass as page_token to get the next page; absent on the last page' })
+  @NextPageToken()
   next_page_token?: string;
 }
 
@@ -44,8 +43,6 @@ export class ArtifactPageQueryDto {
   @OptionalIntQuery(1, 10_000, { description: 'most artifacts in one page', default: 1000 })
   max_results?: number;
 
-  @ApiPropertyOptional({ description: 'next_page_token of the previous page' })
-  @Optional()
-  @IsString({ message: 'must be a string' })
+  @OptionalPageToken()
   page_token?: string;
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject } from 'class-validator';
-import { Optional, RequiredText } from '../../../common/validation.js';
+import { NextPageToken, Optional, RequiredText } from '../../../common/validation.js';
 
 export const MAX_EXPERIMENT_NAME_LENGTH = 500;
 
@@ -43,6 +43,6 @@ export class ExperimentListResponseDto {
   @ApiProperty({ type: [ExperimentResponseDto] })
   experiments!: ExperimentResponseDto[];
 
-  @ApiPropertyOptional({ description: 'pass as page_token to get the next page; absent on the last page' })
+  @NextPageToken()
   next_page_token?: string;
 }

@@ -18,46 +18,51 @@ function fail(path: string, problem: string): never {
   throw new InvalidRequestError(`${path}: ${problem}`);
 }
 
+/** `metrics[3].step`, or just `step` for a point that is the whole body. */
+function at(path: string, field: string): string {
+  return path === '' ? field : `${path}.${field}`;
+}
+
 /**
  * Checks one point by hand rather than with class-validator: batches of thousands of points are
  * the hot path, and this costs well under a microsecond per point.
  */
 export function parseMetricPoint(raw: unknown, path: string, now: number): MetricPointInput {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    fail(path, 'must be an object with key, step and value');
+    fail(path === '' ? 'body' : path, 'must be an object with key, step and value');
   }
   const point = raw as Record<string, unknown>;
   for (const field in point) {
     if (!FIELDS.has(field)) {
-      fail(`${path}.${field}`, 'unknown field');
+      fail(at(path, field), 'unknown field');
     }
   }
   const { key, step, value, timestamp } = point;
   const badKey = keyProblem(key);
   if (badKey !== undefined) {
-    fail(`${path}.key`, badKey);
+    fail(at(path, 'key'), badKey);
   }
   if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) {
-    fail(`${path}.step`, 'must be an integer ≥ 0');
+    fail(at(path, 'step'), 'must be an integer ≥ 0');
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    fail(`${path}.value`, 'must be a finite number');
+    fail(at(path, 'value'), 'must be a finite number');
   }
   let ms = now;
   if (timestamp !== undefined) {
     if (typeof timestamp === 'number') {
       if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
-        fail(`${path}.timestamp`, 'must be RFC 3339 text or integer milliseconds since the epoch');
+        fail(at(path, 'timestamp'), 'must be RFC 3339 text or integer milliseconds since the epoch');
       }
       ms = timestamp;
     } else if (typeof timestamp === 'string') {
       const parsed = parseRfc3339(timestamp);
       if (parsed === undefined || parsed < 0) {
-        fail(`${path}.timestamp`, 'must be RFC 3339 text (e.g. 2024-12-05T10:30:00Z) or integer milliseconds since the epoch');
+        fail(at(path, 'timestamp'), 'must be RFC 3339 text (e.g. 2024-12-05T10:30:00Z) or integer milliseconds since the epoch');
       }
       ms = parsed;
     } else {
-      fail(`${path}.timestamp`, 'must be RFC 3339 text or integer milliseconds since the epoch');
+      fail(at(path, 'timestamp'), 'must be RFC 3339 text or integer milliseconds since the epoch');
     }
   }
   return { key: key as string, step, value, timestamp: ms, isNan: false };

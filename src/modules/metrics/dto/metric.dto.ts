@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, Max, Min, IsInt } from 'class-validator';
-import { Type } from 'class-transformer';
-import { Integer, Optional } from '../../../common/validation.js';
+import { IsString } from 'class-validator';
+import { Integer, NextPageToken, Optional, OptionalIntQuery, OptionalPageToken } from '../../../common/validation.js';
 
 /** A point to log. Validated by hand (see metric-input.ts): this class documents the shape. */
 export class LogMetricDto {
@@ -60,7 +59,7 @@ export class MetricListResponseDto {
   @ApiProperty({ type: [MetricPointDto] })
   metrics!: MetricPointDto[];
 
-  @ApiPropertyOptional({ description: 'pass as page_token to get the next page; absent on the last page' })
+  @NextPageToken()
   next_page_token?: string;
 }
 
@@ -73,36 +72,15 @@ export class MetricQueryDto {
   @IsString({ message: 'must be a string' })
   key?: string;
 
-  @ApiPropertyOptional({ type: Integer, minimum: 0, description: 'first step to include (with key)' })
-  @Optional()
-  @Type(() => Number)
-  @IsInt({ message: 'must be an integer' })
-  @Min(0, { message: 'must be at least 0' })
+  @OptionalIntQuery(0, Number.MAX_SAFE_INTEGER, { description: 'first step to include (with key)' })
   start_step?: number;
 
-  @ApiPropertyOptional({ type: Integer, minimum: 0, description: 'last step to include (with key)' })
-  @Optional()
-  @Type(() => Number)
-  @IsInt({ message: 'must be an integer' })
-  @Min(0, { message: 'must be at least 0' })
+  @OptionalIntQuery(0, Number.MAX_SAFE_INTEGER, { description: 'last step to include (with key)' })
   end_step?: number;
 
-  @ApiPropertyOptional({
-    type: Integer,
-    minimum: 1,
-    maximum: MAX_HISTORY_PAGE,
-    default: DEFAULT_HISTORY_PAGE,
-    description: 'most points in one page (with key)',
-  })
-  @Optional()
-  @Type(() => Number)
-  @IsInt({ message: 'must be an integer' })
-  @Min(1, { message: 'must be at least 1' })
-  @Max(MAX_HISTORY_PAGE, { message: `must be at most ${MAX_HISTORY_PAGE}` })
+  @OptionalIntQuery(1, MAX_HISTORY_PAGE, { description: 'most points in one page (with key)', default: DEFAULT_HISTORY_PAGE })
   max_results?: number;
 
-  @ApiPropertyOptional({ description: 'next_page_token of the previous page' })
-  @Optional()
-  @IsString({ message: 'must be a string' })
+  @OptionalPageToken()
   page_token?: string;
 }

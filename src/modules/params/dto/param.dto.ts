@@ -1,6 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, ValidationArguments, registerDecorator } from 'class-validator';
-import { IsEntityKey, Optional, OptionalIntQuery } from '../../../common/validation.js';
+import { ApiProperty } from '@nestjs/swagger';
+import { ValidationArguments, registerDecorator } from 'class-validator';
+import { IsEntityKey, NextPageToken, OptionalIntQuery, OptionalPageToken } from '../../../common/validation.js';
 
 export const MAX_PARAM_VALUE_LENGTH = 6000;
 export type ParamValue = string | number | boolean;
@@ -56,7 +56,7 @@ export class ParamListResponseDto {
   @ApiProperty({ type: [ParamDto] })
   params!: ParamDto[];
 
-  @ApiPropertyOptional({ description: 'pass as page_token to get the next page; absent on the last page' })
+  @NextPageToken()
   next_page_token?: string;
 }
 
@@ -64,8 +64,6 @@ export class ParamPageQueryDto {
   @OptionalIntQuery(1, 10_000, { description: 'most params in one page', default: 1000 })
   max_results?: number;
 
-  @ApiPropertyOptional({ description: 'next_page_token of the previous page' })
-  @Optional()
-  @IsString({ message: 'must be a string' })
+  @OptionalPageToken()
   page_token?: string;
 }

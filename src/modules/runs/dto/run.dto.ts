@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
-import { OptionalText, RequiredText } from '../../../common/validation.js';
+import { NextPageToken, OptionalText, RequiredText } from '../../../common/validation.js';
 import { RUN_STATUSES } from '../entities/run.entity.js';
 import type { RunStatus } from '../entities/run.entity.js';
 
@@ -62,6 +62,6 @@ export class RunListResponseDto {
   @ApiProperty({ type: [RunResponseDto] })
   runs!: RunResponseDto[];
 
-  @ApiPropertyOptional({ description: 'pass as page_token to get the next page; absent on the last page' })
+  @NextPageToken()
   next_page_token?: string;
 }
