@@ -76,5 +76,7 @@ export function serverConfig(overrides: Partial<ServerConfig> = {}): ServerConfi
   if (unknown.length > 0) {
     throw new ConfigError(unknown.map((key) => `${key}: not a server setting`));
   }
-  return validateServerConfig({ ...DEFAULT_SERVER_CONFIG, ...overrides });
+  // A key present but undefined means "not set", as it does for the other sources.
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+  return validateServerConfig({ ...DEFAULT_SERVER_CONFIG, ...given });
 }

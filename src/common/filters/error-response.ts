@@ -75,11 +75,32 @@ function httpExceptionMessage(exception: HttpException): string {
   return typeof message === 'string' ? message : exception.message;
 }
 
-/** Errors raised by Express' body parser carry a `type` and a `status`. */
+/** The `type`s body-parser (via raw-body) gives its errors; other errors are not the client's fault. */
+const BODY_PARSER_ERROR_TYPES = new Set([
+  'entity.parse.failed',
+  'entity.too.large',
+  'entity.verify.failed',
+  'request.aborted',
+  'request.size.invalid',
+  'encoding.unsupported',
+  'charset.unsupported',
+  'parameters.too.many',
+  'stream.encoding.set',
+  'stream.not.readable',
+]);
+
+/** Errors raised by Express' body parser carry a known `type` and a 4xx `status`. */
 function bodyParserError(error: unknown): { type: string; status: number; message: string } | undefined {
-  if (error instanceof Error && typeof (error as { type?: unknown }).type === 'string') {
-    const { type, status } = error as Error & { type: string; status?: number };
-    return { type, status: typeof status === 'number' ? status : 400, message: error.message };
+  const type = (error as { type?: unknown } | null)?.type;
+  const status = (error as { status?: unknown } | null)?.status;
+  if (
+    error instanceof Error &&
+    typeof type === 'string' &&
+    BODY_PARSER_ERROR_TYPES.has(type) &&
+    typeof status === 'number' &&
+    status < 500
+  ) {
+    return { type, status, message: error.message };
   }
   return undefined;
 }

@@ -3,7 +3,8 @@ export const MAX_ARTIFACT_KEY_LENGTH = 1024;
 function hasControlCharacter(text: string): boolean {
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
-    if (code < 0x20 || code === 0x7f) {
+    // C0 controls, DEL and the C1 controls (U+0080–U+009F).
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) {
       return true;
     }
   }

@@ -1,0 +1,211 @@
+import { jest } from '@jest/globals';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../../common/errors.js';
+import { ExperimentResponseDto } from './dto/experiment.dto.js';
+import { ExperimentEntity } from './entities/experiment.entity.js';
+import { ExperimentRepository, NewExperiment } from './experiment.repository.js';
+import { ExperimentsService, toExperimentResponse } from './experiments.service.js';
+
+const RFC3339_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** An in-memory ExperimentRepository: names are unique, as the table's constraint makes them. */
+function fakeExperimentRepository() {
+  const rows: ExperimentEntity[] = [];
+  let nextId = 3100;
+  return {
+    rows,
+    insert: jest.fn((experiment: NewExperiment) => {
+      if (rows.some((row) => row.name === experiment.name)) {
+        return Promise.resolve('name_taken' as const);
+      }
+      const row: ExperimentEntity = { ...experiment, id: nextId++ };
+      rows.push(row);
+      return Promise.resolve({ ...row });
+    }),
+    findByPublicId: jest.fn((publicId: string) => {
+      const row = rows.find((candidate) => candidate.public_id === publicId);
+      return Promise.resolve(row ? { ...row } : undefined);
+    }),
+    publicIdOf: jest.fn((id: number) => Promise.resolve(rows.find((row) => row.id === id)?.public_id ?? 'missing')),
+    listActive: jest.fn((page: { beforeId?: number; limit: number }) =>
+      Promise.resolve(
+        rows
+          .filter((row) => row.lifecycle_stage === 'active' && row.id < (page.beforeId ?? Infinity))
+          .sort((a, b) => b.id - a.id)
+          .slice(0, page.limit + 1)
+          .map((row) => ({ ...row })),
+      ),
+    ),
+  };
+}
+
+function setup() {
+  const experiments = fakeExperimentRepository();
+  const service = new ExperimentsService(experiments as unknown as ExperimentRepository);
+  return { service, experiments };
+}
+
+function expectPublicShape(dto: ExperimentResponseDto, internalIds: number[]): void {
+  expect(Object.keys(dto).sort()).toEqual(['config', 'created_at', 'id', 'lifecycle_stage', 'name', 'updated_at']);
+  expect(dto.id).toMatch(/^exp-[0-9a-f]{32}$/);
+  for (const value of Object.values(dto)) {
+    expect(typeof value).not.toBe('number');
+  }
+  for (const id of internalIds) {
+    expect(dto.id).not.toContain(String(id));
+  }
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('ExperimentsService.create', () => {
+  it('creates an experiment with an unguessable id, its config and RFC 3339 times', async () => {
+    const { service, experiments } = setup();
+    const created = await service.create({ name: 'gpt2-finetune', config: { model: 'gpt2', layers: 12, nested: { a: [1, 2] } } });
+    expect(created).toMatchObject({
+      name: 'gpt2-finetune',
+      config: { model: 'gpt2', layers: 12, nested: { a: [1, 2] } },
+      lifecycle_stage: 'active',
+    });
+    expect(created.created_at).toMatch(RFC3339_Z);
+    expect(created.updated_at).toBe(created.created_at);
+    expectPublicShape(created, [experiments.rows[0].id]);
+    expect(experiments.insert).toHaveBeenCalledWith(
+      expect.objectContaining({
+        public_id: created.id,
+        name: 'gpt2-finetune',
+        config: JSON.stringify({ model: 'gpt2', layers: 12, nested: { a: [1, 2] } }),
+        artifact_location: `mlflow-artifacts:/${created.id}`,
+        lifecycle_stage: 'active',
+        deleted_at: null,
+      }),
+    );
+  });
+
+  it('stores no config when none is given, and answers config: null', async () => {
+    const { service, experiments } = setup();
+    const created = await service.create({ name: 'bare' });
+    expect(created.config).toBeNull();
+    expect(experiments.rows[0].config).toBeNull();
+  });
+
+  it('keeps an empty config object', async () => {
+    const { service } = setup();
+    expect((await service.create({ name: 'empty', config: {} })).config).toEqual({});
+  });
+
+  it('answers CONFLICT (MLflow: RESOURCE_ALREADY_EXISTS) for a name already in use, naming it', async () => {
+    const { service, experiments } = setup();
+    await service.create({ name: 'taken' });
+    const error = await errorOf(service.create({ name: 'taken' }));
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as ConflictError).status).toBe(409);
+    expect((error as ConflictError).mlflowCode).toBe('RESOURCE_ALREADY_EXISTS');
+    expect(error.message).toBe("an experiment named 'taken' already exists");
+    expect(experiments.rows).toHaveLength(1);
+  });
+
+  it('gives every experiment a different id', async () => {
+    const { service } = setup();
+    const ids = new Set<string>();
+    for (let index = 0; index < 20; index++) {
+      ids.add((await service.create({ name: `e${index}` })).id);
+    }
+    expect(ids.size).toBe(20);
+  });
+});
+
+describe('ExperimentsService.get / require', () => {
+  it('answers a stored experiment by public id', async () => {
+    const { service, experiments } = setup();
+    const created = await service.create({ name: 'x', config: { a: 1 } });
+    const fetched = await service.get(created.id);
+    expect(fetched).toEqual(created);
+    expectPublicShape(fetched, [experiments.rows[0].id]);
+  });
+
+  it('answers NOT_FOUND for an unknown id, naming it', async () => {
+    const { service } = setup();
+    const error = await errorOf(service.get('exp-doesnotexist'));
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.message).toBe('Experiment not found: exp-doesnotexist');
+  });
+
+  it('require gives the entity (internal id included) to other services', async () => {
+    const { service, experiments } = setup();
+    const created = await service.create({ name: 'x' });
+    await expect(service.require(created.id)).resolves.toMatchObject({ id: experiments.rows[0].id, public_id: created.id });
+    expect(await errorOf(service.require('exp-nope'))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('publicIdOf asks the repository', async () => {
+    const { service, experiments } = setup();
+    const created = await service.create({ name: 'x' });
+    await expect(service.publicIdOf(experiments.rows[0].id)).resolves.toBe(created.id);
+    expect(experiments.publicIdOf).toHaveBeenCalledWith(experiments.rows[0].id);
+  });
+});
+
+describe('ExperimentsService.list', () => {
+  it('lists active experiments newest first, in pages', async () => {
+    const { service, experiments } = setup();
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    for (const name of names) {
+      await service.create({ name });
+    }
+    experiments.rows[1].lifecycle_stage = 'deleted';
+    const first = await service.list({ max_results: 2 });
+    expect(first.experiments.map((experiment) => experiment.name)).toEqual(['e', 'd']);
+    expect(first.next_page_token).toEqual(expect.any(String));
+    const second = await service.list({ max_results: 2, page_token: first.next_page_token });
+    expect(second.experiments.map((experiment) => experiment.name)).toEqual(['c', 'a']);
+    expect(second.next_page_token).toBeUndefined();
+    for (const experiment of [...first.experiments, ...second.experiments]) {
+      expectPublicShape(
+        experiment,
+        experiments.rows.map((row) => row.id),
+      );
+    }
+  });
+
+  it('uses 100 as the default page size', async () => {
+    const { service, experiments } = setup();
+    await service.list({});
+    expect(experiments.listActive).toHaveBeenCalledWith({ beforeId: undefined, limit: 100 });
+  });
+
+  it('refuses a page token it did not issue with INVALID_REQUEST', async () => {
+    const { service } = setup();
+    expect(await errorOf(service.list({ page_token: 'AAAA' }))).toBeInstanceOf(InvalidRequestError);
+  });
+});
+
+describe('toExperimentResponse', () => {
+  it('maps every column but the internal ones', () => {
+    const entity: ExperimentEntity = {
+      id: 77,
+      public_id: 'exp-abc',
+      name: 'n',
+      config: '{"k":"v"}',
+      artifact_location: 'mlflow-artifacts:/exp-abc',
+      lifecycle_stage: 'deleted',
+      created_at: 0,
+      updated_at: 1000,
+      deleted_at: 1000,
+    };
+    expect(toExperimentResponse(entity)).toEqual({
+      id: 'exp-abc',
+      name: 'n',
+      config: { k: 'v' },
+      lifecycle_stage: 'deleted',
+      created_at: '1970-01-01T00:00:00.000Z',
+      updated_at: '1970-01-01T00:00:01.000Z',
+    });
+  });
+});

@@ -1,0 +1,205 @@
+import { jest } from '@jest/globals';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../../common/errors.js';
+import { RunWriteTarget } from '../runs/run.repository.js';
+import { RunsService } from '../runs/runs.service.js';
+import { ParamValue } from './dto/param.dto.js';
+import { ParamEntity } from './entities/param.entity.js';
+import { ParamRepository } from './param.repository.js';
+import { ParamsService, decodeParamValue, encodeParamValue } from './params.service.js';
+
+const ACTIVE_RUN = 'run-active';
+const DELETED_RUN = 'run-deleted';
+const RUN_TARGETS: Record<string, RunWriteTarget> = {
+  [ACTIVE_RUN]: { id: 7001, lifecycle_stage: 'active' },
+  [DELETED_RUN]: { id: 7002, lifecycle_stage: 'deleted' },
+};
+
+/** An in-memory ParamRepository with the SQL one's insert-or-get semantics. */
+function fakeParamRepository() {
+  const rows: ParamEntity[] = [];
+  return {
+    rows,
+    insertOrGet: jest.fn((param: ParamEntity) => {
+      const existing = rows.find((row) => row.run_id === param.run_id && row.key === param.key);
+      if (existing) {
+        return Promise.resolve({ stored: { ...existing }, created: false });
+      }
+      rows.push({ ...param });
+      return Promise.resolve({ stored: { ...param }, created: true });
+    }),
+    listByRun: jest.fn((runId: number, page: { afterKey?: string; limit: number }) =>
+      Promise.resolve(
+        rows
+          .filter((row) => row.run_id === runId && row.key > (page.afterKey ?? ''))
+          .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+          .slice(0, page.limit + 1)
+          .map((row) => ({ ...row })),
+      ),
+    ),
+  };
+}
+
+/** The two RunsService methods params use, with the real service's rules. */
+function fakeRunsService() {
+  return {
+    requireWritable: jest.fn((publicId: string) => {
+      const target = RUN_TARGETS[publicId];
+      if (!target) {
+        return Promise.reject(new NotFoundError('Run', publicId));
+      }
+      if (target.lifecycle_stage !== 'active') {
+        return Promise.reject(new ConflictError(`run ${publicId} is deleted; restore it before writing to it`));
+      }
+      return Promise.resolve(target);
+    }),
+    requireReadable: jest.fn((publicId: string) => {
+      const target = RUN_TARGETS[publicId];
+      return target ? Promise.resolve(target) : Promise.reject(new NotFoundError('Run', publicId));
+    }),
+  };
+}
+
+function setup() {
+  const params = fakeParamRepository();
+  const runs = fakeRunsService();
+  const service = new ParamsService(params as unknown as ParamRepository, runs as unknown as RunsService);
+  return { service, params, runs };
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('encodeParamValue / decodeParamValue', () => {
+  it.each<[ParamValue, string, string]>([
+    ['adam', 'adam', 'string'],
+    ['', '', 'string'],
+    ['0.001', '0.001', 'string'],
+    [0.001, '0.001', 'number'],
+    [-3, '-3', 'number'],
+    [1e21, '1e+21', 'number'],
+    [true, 'true', 'boolean'],
+    [false, 'false', 'boolean'],
+  ])('stores %j as text %j of type %s, and gives it back with its JSON type', (value, text, type) => {
+    const encoded = encodeParamValue(value);
+    expect(encoded).toEqual({ value: text, value_type: type });
+    expect(decodeParamValue(encoded)).toStrictEqual(value);
+  });
+});
+
+describe('ParamsService.logParam', () => {
+  it('stores a new param against the internal run id and answers it as given', async () => {
+    const { service, params } = setup();
+    await expect(service.logParam(ACTIVE_RUN, { key: 'lr', value: 0.001 })).resolves.toEqual({ key: 'lr', value: 0.001 });
+    expect(params.insertOrGet).toHaveBeenCalledWith({ run_id: 7001, key: 'lr', value: '0.001', value_type: 'number' });
+  });
+
+  it.each<[ParamValue]>([['adam'], [64], [0.5], [true], [false], ['']])('accepts the same value %j again', async (value) => {
+    const { service, params } = setup();
+    await service.logParam(ACTIVE_RUN, { key: 'p', value });
+    await expect(service.logParam(ACTIVE_RUN, { key: 'p', value })).resolves.toEqual({ key: 'p', value });
+    expect(params.rows).toHaveLength(1);
+  });
+
+  it('answers CONFLICT for a different value, naming the key and the stored value, and keeps the first', async () => {
+    const { service, params } = setup();
+    await service.logParam(ACTIVE_RUN, { key: 'batch_size', value: 32 });
+    const error = await errorOf(service.logParam(ACTIVE_RUN, { key: 'batch_size', value: 64 }));
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error.message).toContain("'batch_size'");
+    expect(error.message).toContain('already 32');
+    expect(params.rows).toEqual([{ run_id: 7001, key: 'batch_size', value: '32', value_type: 'number' }]);
+  });
+
+  it.each<[ParamValue, ParamValue]>([
+    [1, '1'],
+    ['1', 1],
+    [true, 'true'],
+    ['false', false],
+    [0, false],
+  ])('answers CONFLICT when %j is logged again as %j: same text, different type', async (first, second) => {
+    const { service } = setup();
+    await service.logParam(ACTIVE_RUN, { key: 'p', value: first });
+    const error = await errorOf(service.logParam(ACTIVE_RUN, { key: 'p', value: second }));
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error.message).toContain(`already ${JSON.stringify(first)}`);
+  });
+
+  it('keeps params of different runs and keys apart', async () => {
+    const { service, params } = setup();
+    RUN_TARGETS['run-other'] = { id: 7003, lifecycle_stage: 'active' };
+    try {
+      await service.logParam(ACTIVE_RUN, { key: 'p', value: 1 });
+      await expect(service.logParam('run-other', { key: 'p', value: 2 })).resolves.toEqual({ key: 'p', value: 2 });
+      await expect(service.logParam(ACTIVE_RUN, { key: 'q', value: 2 })).resolves.toEqual({ key: 'q', value: 2 });
+      expect(params.rows).toHaveLength(3);
+    } finally {
+      delete RUN_TARGETS['run-other'];
+    }
+  });
+
+  it('answers NOT_FOUND for an unknown run, and stores nothing', async () => {
+    const { service, params } = setup();
+    expect(await errorOf(service.logParam('run-nope', { key: 'p', value: 1 }))).toBeInstanceOf(NotFoundError);
+    expect(params.insertOrGet).not.toHaveBeenCalled();
+  });
+
+  it('answers CONFLICT for a deleted run, and stores nothing', async () => {
+    const { service, params } = setup();
+    expect(await errorOf(service.logParam(DELETED_RUN, { key: 'p', value: 1 }))).toBeInstanceOf(ConflictError);
+    expect(params.insertOrGet).not.toHaveBeenCalled();
+  });
+});
+
+describe('ParamsService.listParams', () => {
+  it('lists params by key with their JSON types, never exposing the internal run id', async () => {
+    const { service } = setup();
+    await service.logParam(ACTIVE_RUN, { key: 'optimizer', value: 'adam' });
+    await service.logParam(ACTIVE_RUN, { key: 'lr', value: 0.01 });
+    await service.logParam(ACTIVE_RUN, { key: 'amp', value: true });
+    const list = await service.listParams(ACTIVE_RUN, {});
+    expect(list).toEqual({
+      params: [
+        { key: 'amp', value: true },
+        { key: 'lr', value: 0.01 },
+        { key: 'optimizer', value: 'adam' },
+      ],
+      next_page_token: undefined,
+    });
+    expect(JSON.stringify(list)).not.toContain('7001');
+  });
+
+  it('reads params of a deleted run', async () => {
+    const { service, params } = setup();
+    params.rows.push({ run_id: 7002, key: 'k', value: 'v', value_type: 'string' });
+    await expect(service.listParams(DELETED_RUN, {})).resolves.toEqual({ params: [{ key: 'k', value: 'v' }], next_page_token: undefined });
+  });
+
+  it('pages by key with a token', async () => {
+    const { service } = setup();
+    for (const key of ['a', 'b', 'c', 'd', 'e']) {
+      await service.logParam(ACTIVE_RUN, { key, value: key });
+    }
+    const first = await service.listParams(ACTIVE_RUN, { max_results: 2 });
+    expect(first.params.map((param) => param.key)).toEqual(['a', 'b']);
+    const second = await service.listParams(ACTIVE_RUN, { max_results: 2, page_token: first.next_page_token });
+    expect(second.params.map((param) => param.key)).toEqual(['c', 'd']);
+    const third = await service.listParams(ACTIVE_RUN, { max_results: 2, page_token: second.next_page_token });
+    expect(third).toEqual({ params: [{ key: 'e', value: 'e' }], next_page_token: undefined });
+  });
+
+  it('refuses a page token it did not issue with INVALID_REQUEST', async () => {
+    const { service } = setup();
+    expect(await errorOf(service.listParams(ACTIVE_RUN, { page_token: 'nonsense' }))).toBeInstanceOf(InvalidRequestError);
+  });
+
+  it('answers NOT_FOUND for an unknown run', async () => {
+    const { service } = setup();
+    expect(await errorOf(service.listParams('run-nope', {}))).toBeInstanceOf(NotFoundError);
+  });
+});
