@@ -11,7 +11,17 @@ const common = {
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
-    { ...common, displayName: 'http', testMatch: ['<rootDir>/test/http/**/*.http-spec.ts'], setupFilesAfterEnv: ['<rootDir>/test/support/long-timeout.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'], setupFilesAfterEnv: ['<rootDir>/test/support/long-timeout.ts'] },
+    {
+      ...common,
+      displayName: 'http',
+      testMatch: ['<rootDir>/test/http/**/*.http-spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/long-timeout.ts'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/long-timeout.ts'],
+    },
   ],
 };

@@ -45,7 +45,9 @@ async function newRun(url: string, experimentId: string): Promise<string> {
 async function measureBatchIngestion(url: string, experimentId: string): Promise<{ pointsPerSec: number; requests: number }> {
   const runs = await Promise.all(Array.from({ length: BATCH_CLIENTS }, () => newRun(url, experimentId)));
   // Warm-up: the JIT and SQLite's page cache.
-  await Promise.all(runs.map((run, index) => postJson(`${url}/api/v1/runs/${run}/metrics/batch`, { metrics: batchPoints(index * 1_000_000) })));
+  await Promise.all(
+    runs.map((run, index) => postJson(`${url}/api/v1/runs/${run}/metrics/batch`, { metrics: batchPoints(index * 1_000_000) })),
+  );
   let points = 0;
   let requests = 0;
   const started = performance.now();
@@ -124,8 +126,16 @@ async function measureRawSqlite(): Promise<number> {
   const dataSource = await new DataSource(dataSourceOptions({ kind: 'sqlite', path: path.join(dir, 'ceiling.db') })).initialize();
   await dataSource.runMigrations();
   const db = (dataSource.driver as unknown as { databaseConnection: import('better-sqlite3').Database }).databaseConnection;
-  db.prepare('INSERT INTO runs (public_id, experiment_id, name, status, created_at, updated_at) VALUES (?, 1, ?, ?, ?, ?)').run('run-ceiling', 'c', 'running', 0, 0);
-  const seriesIds = KEYS.map((key) => Number(db.prepare('INSERT INTO metric_series (run_id, key) VALUES (1, ?) RETURNING id').pluck().get(key)));
+  db.prepare('INSERT INTO runs (public_id, experiment_id, name, status, created_at, updated_at) VALUES (?, 1, ?, ?, ?, ?)').run(
+    'run-ceiling',
+    'c',
+    'running',
+    0,
+    0,
+  );
+  const seriesIds = KEYS.map((key) =>
+    Number(db.prepare('INSERT INTO metric_series (run_id, key) VALUES (1, ?) RETURNING id').pluck().get(key)),
+  );
   const insert = db.prepare('INSERT OR IGNORE INTO metric_points (series_id, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?)');
   const writeBatch = db.transaction((points: Point[]) => {
     for (const point of points) {
@@ -159,13 +169,23 @@ async function main(): Promise<void> {
     const history = await measureHistoryRead(server.url, experiment.id);
     const rows: [string, string, string][] = [
       ['raw better-sqlite3 inserts (ceiling)', `${fmt(ceiling)} rows/s`, '100%'],
-      [`batch ingestion (${BATCH_POINTS}-point batches, ${BATCH_CLIENTS} clients)`, `${fmt(batch.pointsPerSec)} points/s`, `${fmt((100 * batch.pointsPerSec) / ceiling, 1)}%`],
-      [`single-metric requests (${SINGLE_CLIENTS} clients)`, `${fmt(single.requestsPerSec)} req/s (p50 ${fmt(single.p50, 2)} ms, p99 ${fmt(single.p99, 2)} ms)`, `${fmt((100 * single.requestsPerSec) / ceiling, 2)}%`],
+      [
+        `batch ingestion (${BATCH_POINTS}-point batches, ${BATCH_CLIENTS} clients)`,
+        `${fmt(batch.pointsPerSec)} points/s`,
+        `${fmt((100 * batch.pointsPerSec) / ceiling, 1)}%`,
+      ],
+      [
+        `single-metric requests (${SINGLE_CLIENTS} clients)`,
+        `${fmt(single.requestsPerSec)} req/s (p50 ${fmt(single.p50, 2)} ms, p99 ${fmt(single.p99, 2)} ms)`,
+        `${fmt((100 * single.requestsPerSec) / ceiling, 2)}%`,
+      ],
       [`history read, ${fmt(HISTORY_POINTS)} points`, `p50 ${fmt(history.p50, 2)} ms, p95 ${fmt(history.p95, 2)} ms`, ''],
       ['server peak RSS', `${fmt(server.peakRssBytes() / 1024 / 1024, 1)} MiB`, ''],
     ];
     const width = Math.max(...rows.map((row) => row[0].length));
-    console.log(`\nentrenar-tracking ingestion benchmark — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, SQLite, ${DURATION_MS / 1000}s per workload`);
+    console.log(
+      `\nentrenar-tracking ingestion benchmark — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, SQLite, ${DURATION_MS / 1000}s per workload`,
+    );
     console.log(`${'workload'.padEnd(width)}  ${'result'.padEnd(52)}  of ceiling`);
     for (const [name, result, ratio] of rows) {
       console.log(`${name.padEnd(width)}  ${result.padEnd(52)}  ${ratio}`);

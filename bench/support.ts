@@ -58,7 +58,19 @@ export async function startEntrenar(extraArgs: string[] = []): Promise<ServerPro
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    ['bin/entrenar.js', 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', ...extraArgs],
+    [
+      'bin/entrenar.js',
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'warn',
+      ...extraArgs,
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const url = `http://127.0.0.1:${port}`;

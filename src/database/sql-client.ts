@@ -31,6 +31,14 @@ const postgresTypes: pg.CustomTypesConfig = {
 
 const placeholderCache = new Map<string, string>();
 
+/** A PostgreSQL transaction that lost a deadlock or a serialization race is run again. */
+const MAX_TRANSACTION_ATTEMPTS = 3;
+
+function isRetryableConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
 /** `?` → `$1, $2, …` for PostgreSQL. Our SQL never has `?` inside a literal. */
 function toPostgresPlaceholders(sql: string): string {
   let converted = placeholderCache.get(sql);
@@ -201,20 +209,21 @@ export class SqlClient implements SqlExecutor {
     return this.whenUnlocked(() => this.direct.execute(sql, params));
   }
 
-  /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
+  /**
+   * Runs `work` in one transaction: committed if it resolves, rolled back if it throws. On
+   * PostgreSQL a transaction chosen as a deadlock victim is retried, so `work` must not have
+   * effects outside the database that a second run would repeat.
+   */
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     if (this.pool) {
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await work(new PostgresExecutor(client));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.postgresTransaction(this.pool, work);
+        } catch (error) {
+          if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isRetryableConflict(error)) {
+            throw error;
+          }
+        }
       }
     }
     return this.withLock(async () => {
@@ -231,6 +240,21 @@ export class SqlClient implements SqlExecutor {
         throw error;
       }
     });
+  }
+
+  private async postgresTransaction<T>(pool: pg.Pool, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(new PostgresExecutor(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   /**

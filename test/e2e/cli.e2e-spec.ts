@@ -20,7 +20,9 @@ describe('the `entrenar` command', () => {
   });
 
   it('lists every bad setting at once, from flags and environment alike', async () => {
-    const { code, stderr } = await runEntrenar(['server', '--port', 'eighty', '--request-timeout-secs', '0'], { ENTRENAR_MAX_BODY_SIZE: 'lots' });
+    const { code, stderr } = await runEntrenar(['server', '--port', 'eighty', '--request-timeout-secs', '0'], {
+      ENTRENAR_MAX_BODY_SIZE: 'lots',
+    });
     expect(code).toBe(2);
     expect(stderr).toContain('--port (ENTRENAR_PORT)');
     expect(stderr).toContain('--request-timeout-secs (ENTRENAR_REQUEST_TIMEOUT_SECS)');

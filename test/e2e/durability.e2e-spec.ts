@@ -35,7 +35,10 @@ async function writeEverything(url: string, tag: string) {
 }
 
 async function expectEverything(url: string, written: Awaited<ReturnType<typeof writeEverything>>): Promise<void> {
-  expect(await get(`${url}/api/v1/experiments/${written.experimentId}`)).toMatchObject({ name: `durable-${written.tag}`, config: { tag: written.tag } });
+  expect(await get(`${url}/api/v1/experiments/${written.experimentId}`)).toMatchObject({
+    name: `durable-${written.tag}`,
+    config: { tag: written.tag },
+  });
   expect(await get(`${url}/api/v1/runs/${written.runId}`)).toMatchObject({ name: `run-${written.tag}`, status: 'running' });
   expect(await get(`${url}/api/v1/runs/${written.runId}/params`)).toEqual({
     params: [

@@ -9,10 +9,18 @@ const RFC3339_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
  * real `entrenar server` process, gets the response the seed shows: first with auth off, then
  * with `--auth-type api_key --api-key mysecretkey` and the seed's `Authorization: Bearer` header.
  */
-describe.each([
-  { label: 'auth off', args: [] as string[], headers: {} as Record<string, string> },
+interface AuthMode {
+  label: string;
+  args: string[];
+  headers: Record<string, string>;
+}
+
+const AUTH_MODES: AuthMode[] = [
+  { label: 'auth off', args: [], headers: {} },
   { label: 'api_key auth', args: ['--auth-type', 'api_key', '--api-key', 'mysecretkey'], headers: { Authorization: 'Bearer mysecretkey' } },
-])('the seed examples against `entrenar server` ($label)', ({ args, headers }) => {
+];
+
+describe.each(AUTH_MODES)('the seed examples against `entrenar server` ($label)', ({ args, headers }) => {
   let storage: TestStorage;
   let server: EntrenarProcess;
 
@@ -41,7 +49,11 @@ describe.each([
 
     const experiment = await call('POST', '/api/v1/experiments', { name: 'gpt2-finetune', config: { model: 'gpt2', dataset: 'wikitext' } });
     expect(experiment.status).toBe(201);
-    expect(experiment.json).toMatchObject({ id: expect.stringMatching(/^exp-/), name: 'gpt2-finetune', created_at: expect.stringMatching(RFC3339_Z) });
+    expect(experiment.json).toMatchObject({
+      id: expect.stringMatching(/^exp-/),
+      name: 'gpt2-finetune',
+      created_at: expect.stringMatching(RFC3339_Z),
+    });
     const experimentId = experiment.json.id as string;
 
     const list = await call('GET', '/api/v1/experiments');
@@ -51,7 +63,12 @@ describe.each([
 
     const run = await call('POST', '/api/v1/runs', { experiment_id: experimentId });
     expect(run.status).toBe(201);
-    expect(run.json).toMatchObject({ id: expect.stringMatching(/^run-/), experiment_id: experimentId, status: 'pending', created_at: expect.stringMatching(RFC3339_Z) });
+    expect(run.json).toMatchObject({
+      id: expect.stringMatching(/^run-/),
+      experiment_id: experimentId,
+      status: 'pending',
+      created_at: expect.stringMatching(RFC3339_Z),
+    });
     const runId = run.json.id as string;
 
     expect((await call('POST', `/api/v1/runs/${runId}/start`)).json).toMatchObject({ id: runId, status: 'running' });
@@ -69,13 +86,18 @@ describe.each([
     expect(loss.status).toBe(200);
     const points = loss.json.metrics as { key: string; step: number; value: number; timestamp: string }[];
     expect(points.length).toBeGreaterThanOrEqual(1);
-    expect(points.every((point) => point.key === 'loss' && point.step === 100 && point.value === 0.5 && RFC3339_Z.test(point.timestamp))).toBe(true);
+    expect(
+      points.every((point) => point.key === 'loss' && point.step === 100 && point.value === 0.5 && RFC3339_Z.test(point.timestamp)),
+    ).toBe(true);
 
     expect(await call('POST', `/api/v1/runs/${runId}/params`, { key: 'learning_rate', value: 0.001 })).toEqual({
       status: 201,
       json: { key: 'learning_rate', value: 0.001 },
     });
-    expect(await call('GET', `/api/v1/runs/${runId}/params`)).toEqual({ status: 200, json: { params: [{ key: 'learning_rate', value: 0.001 }] } });
+    expect(await call('GET', `/api/v1/runs/${runId}/params`)).toEqual({
+      status: 200,
+      json: { params: [{ key: 'learning_rate', value: 0.001 }] },
+    });
 
     const bytes = Buffer.alloc(1024 * 1024, 7);
     const form = new FormData();
@@ -91,8 +113,15 @@ describe.each([
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
 
-    expect((await call('POST', `/api/v1/runs/${runId}/complete`, { status: 'success' })).json).toMatchObject({ id: runId, status: 'success' });
-    expect((await call('GET', `/api/v1/runs/${runId}`)).json).toMatchObject({ id: runId, status: 'success', ended_at: expect.stringMatching(RFC3339_Z) });
+    expect((await call('POST', `/api/v1/runs/${runId}/complete`, { status: 'success' })).json).toMatchObject({
+      id: runId,
+      status: 'success',
+    });
+    expect((await call('GET', `/api/v1/runs/${runId}`)).json).toMatchObject({
+      id: runId,
+      status: 'success',
+      ended_at: expect.stringMatching(RFC3339_Z),
+    });
     const runs = await call('GET', `/api/v1/experiments/${experimentId}/runs`);
     expect((runs.json.runs as { id: string }[]).map((item) => item.id)).toEqual([runId]);
 

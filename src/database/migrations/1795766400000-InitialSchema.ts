@@ -17,6 +17,9 @@ export class InitialSchema1795766400000 implements MigrationInterface {
     const real = postgres ? 'DOUBLE PRECISION' : 'REAL';
     const small = postgres ? 'SMALLINT' : 'INTEGER';
     const withoutRowid = postgres ? '' : ' WITHOUT ROWID';
+    // Keys and paths sort bytewise on both dialects, whatever the PostgreSQL cluster's locale,
+    // so keyset paging by key returns the same order everywhere.
+    const key = postgres ? 'TEXT COLLATE "C"' : 'TEXT';
 
     await queryRunner.query(`CREATE TABLE experiments (
       id ${id},
@@ -33,7 +36,7 @@ export class InitialSchema1795766400000 implements MigrationInterface {
     )`);
     await queryRunner.query(`CREATE TABLE experiment_tags (
       experiment_id ${bigint} NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
-      key TEXT NOT NULL,
+      key ${key} NOT NULL,
       value TEXT NOT NULL,
       PRIMARY KEY (experiment_id, key)
     )${withoutRowid}`);
@@ -56,13 +59,13 @@ export class InitialSchema1795766400000 implements MigrationInterface {
     await queryRunner.query(`CREATE INDEX runs_by_experiment ON runs (experiment_id, id)`);
     await queryRunner.query(`CREATE TABLE run_tags (
       run_id ${bigint} NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-      key TEXT NOT NULL,
+      key ${key} NOT NULL,
       value TEXT NOT NULL,
       PRIMARY KEY (run_id, key)
     )${withoutRowid}`);
     await queryRunner.query(`CREATE TABLE params (
       run_id ${bigint} NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-      key TEXT NOT NULL,
+      key ${key} NOT NULL,
       value TEXT NOT NULL,
       value_type TEXT NOT NULL,
       PRIMARY KEY (run_id, key)
@@ -70,7 +73,7 @@ export class InitialSchema1795766400000 implements MigrationInterface {
     await queryRunner.query(`CREATE TABLE metric_series (
       id ${id},
       run_id ${bigint} NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-      key TEXT NOT NULL,
+      key ${key} NOT NULL,
       point_count ${bigint} NOT NULL DEFAULT 0,
       last_step ${bigint} NULL,
       last_timestamp ${bigint} NULL,
@@ -91,7 +94,7 @@ export class InitialSchema1795766400000 implements MigrationInterface {
     await queryRunner.query(`CREATE TABLE artifacts (
       id ${id},
       run_id ${bigint} NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-      path TEXT NOT NULL,
+      path ${key} NOT NULL,
       hash TEXT NOT NULL,
       size_bytes ${bigint} NOT NULL,
       content_type TEXT NOT NULL,

@@ -59,11 +59,12 @@ export class ArtifactTransferAdapter {
         // Stop the file part so staging fails and removes its temporary file.
         fileStream?.destroy(new Error('upload abandoned'));
         drain(request);
-        void staging?.then(
-          (staged) => staged.discard(),
-          () => undefined,
+        // Answer only once the staged bytes are gone, so an error response means nothing was kept.
+        const cleanup = staging ? staging.then((staged) => staged.discard()) : Promise.resolve();
+        cleanup.then(
+          () => reject(error),
+          () => reject(error),
         );
-        reject(error);
       };
 
       parser.on('field', (name, value, info) => {
@@ -112,7 +113,6 @@ export class ArtifactTransferAdapter {
               return;
             }
             if (problem) {
-              void staged.discard();
               fail(problem);
               return;
             }

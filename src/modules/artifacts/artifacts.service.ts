@@ -8,7 +8,7 @@ import { SERVER_CONFIG } from '../../config/config.module.js';
 import type { ServerConfig } from '../../config/server-config.js';
 import { RunsService } from '../runs/runs.service.js';
 import { artifactKeyProblem } from './artifact-key.js';
-import { ArtifactStore } from './artifact-store.js';
+import { ArtifactStore, StagedBlob } from './artifact-store.js';
 import { ArtifactTransferAdapter } from './artifact-transfer.adapter.js';
 import { ArtifactRepository } from './artifact.repository.js';
 import { ArtifactDto, ArtifactListResponseDto, ArtifactPageQueryDto, ArtifactUploadResponseDto } from './dto/artifact.dto.js';
@@ -54,25 +54,38 @@ export class ArtifactsService {
   async uploadMultipart(runId: string, request: IncomingMessage): Promise<ArtifactUploadResponseDto> {
     const run = await this.runs.requireWritable(runId);
     const upload = await this.transfer.receiveMultipart(request, this.store, this.config.maxBodySize);
-    const key = upload.fields.get('key') ?? upload.fileName;
+    const { staged } = upload;
+    try {
+      return await this.record(run.id, runId, upload.fields.get('key') ?? upload.fileName, upload.contentType, staged);
+    } catch (error) {
+      // Whatever failed (a bad key, a conflict, the database), the staged bytes must not linger.
+      await staged.discard().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async record(
+    runInternalId: number,
+    runId: string,
+    key: string,
+    contentType: string,
+    staged: StagedBlob,
+  ): Promise<ArtifactUploadResponseDto> {
     const problem = artifactKeyProblem(key);
     if (problem !== undefined) {
-      await upload.staged.discard();
       throw new InvalidRequestError(`key: ${problem}`);
     }
-    const { staged } = upload;
-    const existing = await this.artifacts.findByPath(run.id, key);
+    const existing = await this.artifacts.findByPath(runInternalId, key);
     if (existing && existing.hash !== staged.hash) {
-      await staged.discard();
       throw new ConflictError(`artifact '${key}' of run ${runId} already holds different bytes (sha256:${existing.hash})`);
     }
     await staged.commit();
     const { row } = await this.artifacts.insertOrGet({
-      run_id: run.id,
+      run_id: runInternalId,
       path: key,
       hash: staged.hash,
       size_bytes: staged.sizeBytes,
-      content_type: upload.contentType,
+      content_type: contentType,
       created_at: Date.now(),
     });
     if (row.hash !== staged.hash) {

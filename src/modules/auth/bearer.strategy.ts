@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import type { IncomingMessage } from 'node:http';
 import { Strategy } from 'passport-http-bearer';
 import { SERVER_CONFIG } from '../../config/config.module.js';
 import type { ServerConfig } from '../../config/server-config.js';
@@ -10,17 +11,29 @@ export interface ApiKeyPrincipal {
   kind: 'api_key';
 }
 
-/** passport-http-bearer reads `Authorization: Bearer <key>`; we check the key. */
+/** The token of an `Authorization: Bearer <token>` header, parsed as passport-http-bearer does. */
+export function headerBearerToken(header: string | undefined): string | undefined {
+  return /^Bearer ([^ ]+)$/i.exec(header ?? '')?.[1];
+}
+
+/**
+ * passport-http-bearer reads `Authorization: Bearer <key>`; we check the key. The strategy
+ * also takes an `access_token` query or body parameter (RFC 6750 §2.2–2.3); we refuse those,
+ * because a key in a URL ends up in proxy logs and browser history.
+ */
 @Injectable()
 export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
   private readonly verifier: ApiKeyVerifier;
 
   constructor(@Inject(SERVER_CONFIG) config: ServerConfig) {
-    super();
+    super({ passReqToCallback: true });
     this.verifier = new ApiKeyVerifier(config.apiKeys);
   }
 
-  validate(token: string): ApiKeyPrincipal | false {
+  validate(request: IncomingMessage, token: unknown): ApiKeyPrincipal | false {
+    if (typeof token !== 'string' || headerBearerToken(request.headers.authorization) !== token) {
+      return false;
+    }
     return this.verifier.verify(token) ? { kind: 'api_key' } : false;
   }
 }

@@ -27,12 +27,8 @@ export interface HistoryQuery {
   limit?: number;
 }
 
-export interface PointRow {
-  step: number;
-  timestamp: number;
-  value: number;
-  is_nan: number;
-}
+/** A stored point as [step, timestamp, value, is_nan]: tuples, because histories are long. */
+export type PointTuple = [step: number, timestamp: number, value: number, isNan: number];
 
 interface SeriesTotals {
   seriesId: number;
@@ -123,7 +119,7 @@ export class MetricRepository {
   }
 
   /** Points of one series in (step, timestamp, value) order, within the step range, after the cursor. */
-  historyFor(seriesId: number, query: HistoryQuery): Promise<PointRow[]> {
+  historyFor(seriesId: number, query: HistoryQuery): Promise<PointTuple[]> {
     let sql = 'SELECT step, timestamp, value, is_nan FROM metric_points WHERE series_id = ?';
     const params: number[] = [seriesId];
     if (query.startStep !== undefined) {
@@ -144,7 +140,7 @@ export class MetricRepository {
       sql += ' LIMIT ?';
       params.push(query.limit);
     }
-    return this.sql.query<PointRow>(sql, params);
+    return this.sql.queryTuples<PointTuple>(sql, params);
   }
 
   /** The latest point of every key of a run, by key. */
@@ -233,7 +229,9 @@ export class MetricRepository {
   }
 
   private async appendPointsPostgres(runId: number, points: readonly StoredPoint[]): Promise<number> {
-    return this.sql.transaction(async (tx) => {
+    const created: [key: string, id: number][] = [];
+    const inserted = await this.sql.transaction(async (tx) => {
+      created.length = 0; // a retried transaction starts over
       const local = new Map<string, number>();
       const missing: string[] = [];
       for (const key of new Set(points.map((point) => point.key))) {
@@ -245,6 +243,8 @@ export class MetricRepository {
         }
       }
       if (missing.length > 0) {
+        // Sorted, so concurrent batches creating the same keys take the index locks in one order.
+        missing.sort();
         await tx.execute('INSERT INTO metric_series (run_id, key) SELECT ?, unnest(?::text[]) ON CONFLICT (run_id, key) DO NOTHING', [
           runId,
           missing,
@@ -255,7 +255,7 @@ export class MetricRepository {
         );
         for (const row of rows) {
           local.set(row.key, row.id);
-          this.cacheSeries(runId, row.key, row.id);
+          created.push([row.key, row.id]);
         }
       }
       const { ids, totals } = this.groupBySeries(points, (key) => {
@@ -289,10 +289,18 @@ export class MetricRepository {
           entry.best = points[index];
         }
       }
-      for (const entry of totals.values()) {
+      // Row locks in ascending id order, the same in every transaction: concurrent batches that
+      // touch the same series in different orders would otherwise deadlock.
+      for (const entry of [...totals.values()].sort((a, b) => a.seriesId - b.seriesId)) {
         await tx.execute(UPDATE_SERIES, updateSeriesParams(entry));
       }
       return insertedRows.length;
     });
+    // Cached only once committed: a concurrent batch given the id of a series row it cannot see
+    // yet would store its points but update no series row, losing them from "latest".
+    for (const [key, id] of created) {
+      this.cacheSeries(runId, key, id);
+    }
+    return inserted;
   }
 }

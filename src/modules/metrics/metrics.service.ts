@@ -5,7 +5,7 @@ import { toRfc3339 } from '../../common/time.js';
 import { RunsService } from '../runs/runs.service.js';
 import { DEFAULT_HISTORY_PAGE, MetricBatchResponseDto, MetricListResponseDto, MetricPointDto, MetricQueryDto } from './dto/metric.dto.js';
 import { MetricPointInput } from './dto/metric-input.js';
-import { HistoryCursor, MetricRepository, PointRow } from './metric.repository.js';
+import { HistoryCursor, MetricRepository, PointTuple } from './metric.repository.js';
 
 /** JSON has no NaN or Infinity: those are written as MLflow writes them, as strings. */
 export function metricValueJson(value: number, isNan: boolean | number): number | string {
@@ -38,8 +38,27 @@ function isHistoryToken(value: Record<string, unknown>): value is Record<string,
   );
 }
 
-export function encodeHistoryCursor(row: PointRow): string {
-  return encodePageToken({ s: row.step, t: row.timestamp, v: String(row.value), n: row.is_nan });
+export function encodeHistoryCursor([step, timestamp, value, isNan]: PointTuple): string {
+  return encodePageToken({ s: step, t: timestamp, v: String(value), n: isNan });
+}
+
+/**
+ * Points of one key as response items. Points logged together share a timestamp, so the last
+ * RFC 3339 text is reused instead of formatting every point's time again.
+ */
+export function historyItems(key: string, tuples: readonly PointTuple[]): MetricPointDto[] {
+  const items = new Array<MetricPointDto>(tuples.length);
+  let lastMs = NaN;
+  let lastText = '';
+  for (let index = 0; index < tuples.length; index++) {
+    const [step, timestamp, value, isNan] = tuples[index];
+    if (timestamp !== lastMs) {
+      lastMs = timestamp;
+      lastText = toRfc3339(timestamp);
+    }
+    items[index] = { key, step, value: isNan || !Number.isFinite(value) ? metricValueJson(value, isNan) : value, timestamp: lastText };
+  }
+  return items;
 }
 
 export function decodeHistoryCursor(token: string | undefined, field = 'page_token'): HistoryCursor | undefined {
@@ -94,14 +113,8 @@ export class MetricsService {
     const rows = await this.metrics.historyFor(seriesId, { startStep: query.start_step, endStep: query.end_step, after, limit: limit + 1 });
     const hasMore = rows.length > limit;
     const page = hasMore ? rows.slice(0, limit) : rows;
-    const key = query.key;
     return {
-      metrics: page.map((row) => ({
-        key,
-        step: row.step,
-        value: metricValueJson(row.value, row.is_nan),
-        timestamp: toRfc3339(row.timestamp),
-      })),
+      metrics: historyItems(query.key, page),
       next_page_token: hasMore ? encodeHistoryCursor(page[page.length - 1]) : undefined,
     };
   }

@@ -35,7 +35,10 @@ export interface RunOptions {
 }
 
 /** Runs `entrenar <args>` to completion (for --help and refused configurations). */
-export function runEntrenar(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runEntrenar(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [ENTRENAR_BIN, ...args], { env: { ...process.env, ...env }, cwd: REPO_ROOT });
     let stdout = '';
