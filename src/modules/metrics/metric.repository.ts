@@ -27,8 +27,11 @@ export interface HistoryQuery {
   limit?: number;
 }
 
-/** A stored point as [step, timestamp, value, is_nan]: tuples, because histories are long. */
-export type PointTuple = [step: number, timestamp: number, value: number, isNan: number];
+/**
+ * A stored point as [step, timestamp, value], value null meaning NaN: tuples of three cells,
+ * because reading each cell is most of what a long history read costs.
+ */
+export type PointTuple = [step: number, timestamp: number, value: number | null];
 
 interface SeriesTotals {
   seriesId: number;
@@ -120,7 +123,7 @@ export class MetricRepository {
 
   /** Points of one series in (step, timestamp, value) order, within the step range, after the cursor. */
   historyFor(seriesId: number, query: HistoryQuery): Promise<PointTuple[]> {
-    let sql = 'SELECT step, timestamp, value, is_nan FROM metric_points WHERE series_id = ?';
+    let sql = 'SELECT step, timestamp, CASE WHEN is_nan = 1 THEN NULL ELSE value END FROM metric_points WHERE series_id = ?';
     const params: number[] = [seriesId];
     if (query.startStep !== undefined) {
       sql += ' AND step >= ?';

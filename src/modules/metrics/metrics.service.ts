@@ -38,8 +38,9 @@ function isHistoryToken(value: Record<string, unknown>): value is Record<string,
   );
 }
 
-export function encodeHistoryCursor([step, timestamp, value, isNan]: PointTuple): string {
-  return encodePageToken({ s: step, t: timestamp, v: String(value), n: isNan });
+export function encodeHistoryCursor([step, timestamp, value]: PointTuple): string {
+  // NaN is stored as value 0 with is_nan 1: the cursor carries the stored key.
+  return encodePageToken({ s: step, t: timestamp, v: String(value ?? 0), n: value === null ? 1 : 0 });
 }
 
 /**
@@ -51,12 +52,17 @@ export function historyItems(key: string, tuples: readonly PointTuple[]): Metric
   let lastMs = NaN;
   let lastText = '';
   for (let index = 0; index < tuples.length; index++) {
-    const [step, timestamp, value, isNan] = tuples[index];
+    const [step, timestamp, value] = tuples[index];
     if (timestamp !== lastMs) {
       lastMs = timestamp;
       lastText = toRfc3339(timestamp);
     }
-    items[index] = { key, step, value: isNan || !Number.isFinite(value) ? metricValueJson(value, isNan) : value, timestamp: lastText };
+    items[index] = {
+      key,
+      step,
+      value: value === null || !Number.isFinite(value) ? metricValueJson(value ?? 0, value === null) : value,
+      timestamp: lastText,
+    };
   }
   return items;
 }
