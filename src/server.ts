@@ -26,6 +26,17 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
+/** What an operator should hear about at start: today, an open server on a reachable address. */
+export function startupWarnings(config: Pick<ServerConfig, 'host' | 'authType'>): string[] {
+  if (!isLoopback(config.host) && config.authType === 'none') {
+    return [
+      `listening on ${config.host} with authentication off: anyone who can reach this port can read and write. ` +
+        'Use --auth-type api_key with --api-key (or ENTRENAR_API_KEY) outside a trusted network.',
+    ];
+  }
+  return [];
+}
+
 /**
  * Builds the application without listening: everything a request meets (request id and log
  * line, body limits, CORS, docs, guard, pipe, filter) is wired here, in this order.
@@ -75,11 +86,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${shownHost}:${port}`;
   logger.log(`entrenar-tracking listening on ${url} (database ${redactedDatabaseUrl(databaseSettings(config))}, auth ${config.authType})`);
-  if (!isLoopback(config.host) && config.authType === 'none') {
-    logger.warn(
-      `listening on ${config.host} with authentication off: anyone who can reach this port can read and write. ` +
-        'Use --auth-type api_key with --api-key (or ENTRENAR_API_KEY) outside a trusted network.',
-    );
+  for (const warning of startupWarnings(config)) {
+    logger.warn(warning);
   }
   let closing: Promise<void> | undefined;
   return {
