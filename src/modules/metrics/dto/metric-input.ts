@@ -23,49 +23,68 @@ function at(path: string, field: string): string {
   return path === '' ? field : `${path}.${field}`;
 }
 
+/** Built only on failure: a path string per valid point would cost the hot path for nothing. */
+function pointPath(path: string, index: number): string {
+  return index < 0 ? path : `${path}[${index}]`;
+}
+
 /**
  * Checks one point by hand rather than with class-validator: batches of thousands of points are
- * the hot path, and this costs well under a microsecond per point.
+ * the hot path, and this costs well under a microsecond per point. `path` and `index` name it in
+ * an error (`metrics[3]`, or the path itself for index -1); `knownKeys` holds keys this request already
+ * found valid, since a batch repeats a handful of keys many times.
  */
-export function parseMetricPoint(raw: unknown, path: string, now: number): MetricPointInput {
+function checkPoint(raw: unknown, path: string, index: number, now: number, knownKeys?: Set<string>): MetricPointInput {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    fail(path === '' ? 'body' : path, 'must be an object with key, step and value');
+    const where = pointPath(path, index);
+    fail(where === '' ? 'body' : where, 'must be an object with key, step and value');
   }
   const point = raw as Record<string, unknown>;
   for (const field in point) {
     if (!FIELDS.has(field)) {
-      fail(at(path, field), 'unknown field');
+      fail(at(pointPath(path, index), field), 'unknown field');
     }
   }
   const { key, step, value, timestamp } = point;
-  const badKey = keyProblem(key);
-  if (badKey !== undefined) {
-    fail(at(path, 'key'), badKey);
+  if (!(typeof key === 'string' && knownKeys?.has(key))) {
+    const badKey = keyProblem(key);
+    if (badKey !== undefined) {
+      fail(at(pointPath(path, index), 'key'), badKey);
+    }
+    knownKeys?.add(key as string);
   }
   if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) {
-    fail(at(path, 'step'), 'must be an integer ≥ 0');
+    fail(at(pointPath(path, index), 'step'), 'must be an integer ≥ 0');
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    fail(at(path, 'value'), 'must be a finite number');
+    fail(at(pointPath(path, index), 'value'), 'must be a finite number');
   }
   let ms = now;
   if (timestamp !== undefined) {
     if (typeof timestamp === 'number') {
       if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
-        fail(at(path, 'timestamp'), 'must be RFC 3339 text or integer milliseconds since the epoch');
+        fail(at(pointPath(path, index), 'timestamp'), 'must be RFC 3339 text or integer milliseconds since the epoch');
       }
       ms = timestamp;
     } else if (typeof timestamp === 'string') {
       const parsed = parseRfc3339(timestamp);
       if (parsed === undefined || parsed < 0) {
-        fail(at(path, 'timestamp'), 'must be RFC 3339 text (e.g. 2024-12-05T10:30:00Z) or integer milliseconds since the epoch');
+        fail(
+          at(pointPath(path, index), 'timestamp'),
+          'must be RFC 3339 text (e.g. 2024-12-05T10:30:00Z) or integer milliseconds since the epoch',
+        );
       }
       ms = parsed;
     } else {
-      fail(at(path, 'timestamp'), 'must be RFC 3339 text or integer milliseconds since the epoch');
+      fail(at(pointPath(path, index), 'timestamp'), 'must be RFC 3339 text or integer milliseconds since the epoch');
     }
   }
   return { key: key as string, step, value, timestamp: ms, isNan: false };
+}
+
+/** One point; `path` names it in errors ('' when the point is the whole body). */
+export function parseMetricPoint(raw: unknown, path: string, now: number): MetricPointInput {
+  return checkPoint(raw, path, -1, now);
 }
 
 /** The body of POST /runs/{id}/metrics/batch: every point valid, or nothing is stored. */
@@ -86,8 +105,9 @@ export function parseMetricBatch(body: unknown, maxPoints: number, now: number):
     throw new PayloadTooLargeError(`metrics: ${metrics.length} points is more than the limit of ${maxPoints} per batch; split it`);
   }
   const points = new Array<MetricPointInput>(metrics.length);
+  const knownKeys = new Set<string>();
   for (let index = 0; index < metrics.length; index++) {
-    points[index] = parseMetricPoint(metrics[index], `metrics[${index}]`, now);
+    points[index] = checkPoint(metrics[index], 'metrics', index, now, knownKeys);
   }
   return points;
 }
