@@ -2,6 +2,8 @@
 const common = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   rootDir: '.',
+  // Not .venv (the MLflow suite's Python environment, ~23,000 files) or dist/.
+  roots: ['<rootDir>/src', '<rootDir>/test'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },

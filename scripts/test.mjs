@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: every test, in order. Builds the server (end-to-end tests run the real `entrenar`
-// command), runs all Jest tiers on SQLite, runs the HTTP and end-to-end tiers again on
-// PostgreSQL (started by scripts/ensure-postgres.sh unless ENTRENAR_TEST_DATABASE_URL is set),
+// command), makes sure the S3-compatible test server runs (scripts/ensure-s3.sh), runs all Jest
+// tiers on SQLite, runs the HTTP and end-to-end tiers again on PostgreSQL
+// (started by scripts/ensure-postgres.sh unless ENTRENAR_TEST_DATABASE_URL is set),
 // then the Python suite that drives the real MLflow client, when it exists.
 // `npm test -- --only sqlite` (or postgres) narrows the run while developing.
 import { spawnSync } from 'node:child_process';
@@ -34,14 +35,32 @@ const jest = ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js'];
 
 run('build', 'npx', ['tsc', '-p', 'tsconfig.build.json']);
 
+// The s3 artifact store is tested against a real S3-compatible server (SeaweedFS on 127.0.0.1,
+// built once from the Go module proxy); the S3 tests fail rather than skip without it.
+process.stdout.write('\n=== S3-compatible test server (scripts/ensure-s3.sh)\n');
+const s3Env = Object.fromEntries(
+  capture('bash', ['scripts/ensure-s3.sh'])
+    .split('\n')
+    .filter((line) => line.includes('='))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+);
+if (s3Env.ENTRENAR_TEST_S3_STARTED_PID) {
+  // Started here, so stopped here, however the run ends.
+  process.on('exit', () => spawnSync('bash', ['scripts/ensure-s3.sh', '--stop'], { stdio: 'inherit' }));
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+  }
+}
+
 if (!only || only === 'sqlite') {
-  run('jest: unit, http and e2e on SQLite', process.execPath, [...jest, ...jestArgs], { ENTRENAR_TEST_DB: 'sqlite' });
+  run('jest: unit, http and e2e on SQLite', process.execPath, [...jest, ...jestArgs], { ENTRENAR_TEST_DB: 'sqlite', ...s3Env });
 }
 if (!only || only === 'postgres') {
   const url = capture('bash', ['scripts/ensure-postgres.sh']);
   run('jest: http and e2e on PostgreSQL', process.execPath, [...jest, '--selectProjects', 'http', 'e2e', ...jestArgs], {
     ENTRENAR_TEST_DB: 'postgres',
     ENTRENAR_TEST_DATABASE_URL: url,
+    ...s3Env,
   });
 }
 if (!only && existsSync('test/mlflow/run.sh')) {

@@ -9,7 +9,9 @@ import { ArtifactsModule } from './modules/artifacts/artifacts.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { ExperimentsModule } from './modules/experiments/experiments.module.js';
 import { HealthModule } from './modules/health/health.module.js';
+import { IdempotencyModule } from './modules/idempotency/idempotency.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
+import { MlflowModule } from './modules/mlflow/mlflow.module.js';
 import { ParamsModule } from './modules/params/params.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
 
@@ -22,12 +24,15 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DatabaseModule,
         AuthModule,
+        IdempotencyModule,
         HealthModule,
         ExperimentsModule,
         RunsModule,
         MetricsModule,
         ParamsModule,
         ArtifactsModule,
+        // Last: its catch-all for unsupported MLflow routes must not shadow any other route.
+        MlflowModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },

@@ -52,6 +52,13 @@ export class NotFoundError extends DomainError {
   }
 }
 
+/** NOT_FOUND with a message of its own (e.g. MLflow's wording) rather than "X not found: id". */
+export class ResourceNotFoundError extends DomainError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+
 export class InvalidRequestError extends DomainError {
   constructor(message: string, mlflowCode?: MlflowErrorCode) {
     super('INVALID_REQUEST', message, mlflowCode);

@@ -1,12 +1,21 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { DataSourceOptions } from 'typeorm';
 import { DatabaseSettings } from '../config/server-config.js';
+import { ArtifactBlobEntity } from '../modules/artifacts/entities/artifact-blob.entity.js';
 import { ArtifactEntity } from '../modules/artifacts/entities/artifact.entity.js';
 import { ExperimentEntity, ExperimentTagEntity } from '../modules/experiments/entities/experiment.entity.js';
+import { IdempotencyKeyEntity } from '../modules/idempotency/entities/idempotency-key.entity.js';
 import { MetricPointEntity, MetricSeriesEntity } from '../modules/metrics/entities/metric.entity.js';
 import { ParamEntity } from '../modules/params/entities/param.entity.js';
+import { DatasetEntity, RunInputEntity } from '../modules/runs/entities/run-input.entity.js';
 import { RunEntity, RunTagEntity } from '../modules/runs/entities/run.entity.js';
 import { InitialSchema1795766400000 } from './migrations/1795766400000-InitialSchema.js';
+import { RunInputs1795766400050 } from './migrations/1795766400050-RunInputs.js';
+import { RunSearchIndexes1795766400100 } from './migrations/1795766400100-RunSearchIndexes.js';
+import { RunActivity1795766400300 } from './migrations/1795766400300-RunActivity.js';
+import { IdempotencyKeys1795766400400 } from './migrations/1795766400400-IdempotencyKeys.js';
+import { MetricRollups1795766400500 } from './migrations/1795766400500-MetricRollups.js';
+import { ArtifactBlobs1795766400200 } from './migrations/1795766400200-ArtifactBlobs.js';
 
 export const ENTITIES = [
   ExperimentEntity,
@@ -17,10 +26,22 @@ export const ENTITIES = [
   MetricSeriesEntity,
   MetricPointEntity,
   ArtifactEntity,
+  ArtifactBlobEntity,
+  DatasetEntity,
+  RunInputEntity,
+  IdempotencyKeyEntity,
 ];
 
 /** In order; listed rather than globbed so the build and the ESM loader agree on what exists. */
-export const MIGRATIONS = [InitialSchema1795766400000];
+export const MIGRATIONS = [
+  InitialSchema1795766400000,
+  RunInputs1795766400050,
+  RunSearchIndexes1795766400100,
+  ArtifactBlobs1795766400200,
+  RunActivity1795766400300,
+  IdempotencyKeys1795766400400,
+  MetricRollups1795766400500,
+];
 
 /** Milliseconds a SQLite writer waits for another process's lock before failing. */
 export const SQLITE_BUSY_TIMEOUT_MS = 10_000;

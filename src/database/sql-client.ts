@@ -1,10 +1,11 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 
 export type Dialect = 'sqlite' | 'postgres';
 /** Arrays are for PostgreSQL only (`unnest(?::bigint[])`, `= ANY(?)`). */
-export type SqlValue = string | number | bigint | boolean | null | Buffer | readonly number[] | readonly string[];
+export type SqlValue = string | number | bigint | boolean | null | Buffer | readonly (number | null)[] | readonly string[];
 
 /** What a repository can do inside or outside a transaction. SQL uses `?` placeholders on both dialects. */
 export interface SqlExecutor {
@@ -111,6 +112,34 @@ class SqliteExecutor implements SqlExecutor {
 }
 
 /**
+ * Prepared statements kept per SQL text. Bounded: search SQL varies with the filter's shape, so
+ * clients could otherwise grow the cache without end; the oldest entry goes first (a statement
+ * no longer referenced is finalised by the garbage collector).
+ */
+const MAX_CACHED_STATEMENTS = 2000;
+
+function cached(cache: Map<string, BetterSqlite3.Statement>, sql: string, prepare: () => BetterSqlite3.Statement): BetterSqlite3.Statement {
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = prepare();
+    if (cache.size >= MAX_CACHED_STATEMENTS) {
+      cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(sql, statement);
+  }
+  return statement;
+}
+
+/** A transaction that spans a whole request (see `runInTransaction`). */
+interface AmbientTransaction {
+  executor: SqlExecutor;
+  afterCommit: (() => void)[];
+  savepoints: number;
+  /** Set once committed or rolled back: late async work must not use a finished transaction. */
+  closed: boolean;
+}
+
+/**
  * The one door to the database for repositories. TypeORM owns the connection, the schema and
  * the migrations; this class runs plain parameterised SQL on the same connection with cached
  * prepared statements, which the metric hot path needs.
@@ -126,6 +155,8 @@ export class SqlClient implements SqlExecutor {
   private readonly pool?: pg.Pool;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
   private readonly tupleStatements = new Map<string, BetterSqlite3.Statement>();
+  private readonly pluckStatements = new Map<string, BetterSqlite3.Statement>();
+  private readonly ambient = new AsyncLocalStorage<AmbientTransaction>();
   private lockTail: Promise<void> = Promise.resolve();
   private lockHeld = false;
   private readonly direct: SqlExecutor;
@@ -156,22 +187,20 @@ export class SqlClient implements SqlExecutor {
 
   /** A prepared statement, compiled once per SQL text. */
   statement(sql: string): BetterSqlite3.Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.sqlite().prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return cached(this.statements, sql, () => this.sqlite().prepare(sql));
   }
 
   /** Like `statement`, but returning rows as arrays (a separate cache: raw mode is per statement). */
   tupleStatement(sql: string): BetterSqlite3.Statement {
-    let statement = this.tupleStatements.get(sql);
-    if (!statement) {
-      statement = this.sqlite().prepare(sql).raw(true);
-      this.tupleStatements.set(sql, statement);
-    }
-    return statement;
+    return cached(this.tupleStatements, sql, () => this.sqlite().prepare(sql).raw(true));
+  }
+
+  /**
+   * Like `statement`, but returning the first column of each row. Never call `.pluck()` or
+   * `.raw()` on a shared statement from `statement()`: the mode sticks for every other caller.
+   */
+  pluckStatement(sql: string): BetterSqlite3.Statement {
+    return cached(this.pluckStatements, sql, () => this.sqlite().prepare(sql).pluck(true));
   }
 
   sqlite(): BetterSqlite3.Database {
@@ -182,6 +211,10 @@ export class SqlClient implements SqlExecutor {
   }
 
   async query<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
+    const ambient = this.openAmbient();
+    if (ambient) {
+      return ambient.executor.query<Row>(sql, params);
+    }
     if (this.pool) {
       return this.direct.query<Row>(sql, params);
     }
@@ -189,6 +222,10 @@ export class SqlClient implements SqlExecutor {
   }
 
   async queryOne<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row | undefined> {
+    const ambient = this.openAmbient();
+    if (ambient) {
+      return ambient.executor.queryOne<Row>(sql, params);
+    }
     if (this.pool) {
       return this.direct.queryOne<Row>(sql, params);
     }
@@ -196,6 +233,10 @@ export class SqlClient implements SqlExecutor {
   }
 
   async queryTuples<Tuple extends unknown[]>(sql: string, params: readonly SqlValue[] = []): Promise<Tuple[]> {
+    const ambient = this.openAmbient();
+    if (ambient) {
+      return ambient.executor.queryTuples<Tuple>(sql, params);
+    }
     if (this.pool) {
       return this.direct.queryTuples<Tuple>(sql, params);
     }
@@ -203,6 +244,10 @@ export class SqlClient implements SqlExecutor {
   }
 
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    const ambient = this.openAmbient();
+    if (ambient) {
+      return ambient.executor.execute(sql, params);
+    }
     if (this.pool) {
       return this.direct.execute(sql, params);
     }
@@ -215,6 +260,10 @@ export class SqlClient implements SqlExecutor {
    * effects outside the database that a second run would repeat.
    */
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const ambient = this.openAmbient();
+    if (ambient) {
+      return this.savepoint(ambient, work);
+    }
     if (this.pool) {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -228,14 +277,14 @@ export class SqlClient implements SqlExecutor {
     }
     return this.withLock(async () => {
       const db = this.sqlite();
-      db.prepare('BEGIN IMMEDIATE').run();
+      this.statement('BEGIN IMMEDIATE').run();
       try {
         const result = await work(this.direct);
-        db.prepare('COMMIT').run();
+        this.statement('COMMIT').run();
         return result;
       } catch (error) {
         if (db.inTransaction) {
-          db.prepare('ROLLBACK').run();
+          this.statement('ROLLBACK').run();
         }
         throw error;
       }
@@ -263,6 +312,10 @@ export class SqlClient implements SqlExecutor {
    */
   async sqliteTransaction<T>(work: (db: BetterSqlite3.Database) => T): Promise<T> {
     const db = this.sqlite();
+    if (this.openAmbient()) {
+      // Inside the request's transaction, which holds the lock: better-sqlite3 nests a savepoint.
+      return db.transaction(() => work(db))();
+    }
     const run = () => db.transaction(() => work(db)).immediate();
     if (!this.lockHeld) {
       return run();
@@ -285,6 +338,88 @@ export class SqlClient implements SqlExecutor {
     }
   }
 
+  /**
+   * Runs `work` (a whole request, say) in one transaction that every query, transaction and
+   * repository call made from it joins, through AsyncLocalStorage: committed if `work`
+   * resolves, rolled back if it throws. This is what makes an idempotent request exactly-once:
+   * its effects and the record of its outcome commit together or not at all.
+   */
+  async runInTransaction<T>(work: () => Promise<T>): Promise<T> {
+    if (this.openAmbient()) {
+      return work();
+    }
+    if (this.pool) {
+      const client = await this.pool.connect();
+      const ambient: AmbientTransaction = { executor: new PostgresExecutor(client), afterCommit: [], savepoints: 0, closed: false };
+      try {
+        await client.query('BEGIN');
+        const result = await this.ambient.run(ambient, work);
+        await client.query('COMMIT');
+        ambient.closed = true;
+        ambient.afterCommit.forEach((callback) => callback());
+        return result;
+      } catch (error) {
+        ambient.closed = true;
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    }
+    return this.withLock(async () => {
+      const db = this.sqlite();
+      const ambient: AmbientTransaction = { executor: this.direct, afterCommit: [], savepoints: 0, closed: false };
+      this.statement('BEGIN IMMEDIATE').run();
+      try {
+        const result = await this.ambient.run(ambient, work);
+        this.statement('COMMIT').run();
+        ambient.closed = true;
+        ambient.afterCommit.forEach((callback) => callback());
+        return result;
+      } catch (error) {
+        ambient.closed = true;
+        if (db.inTransaction) {
+          this.statement('ROLLBACK').run();
+        }
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Runs `callback` once what was just written is committed: at once outside a request
+   * transaction, after its COMMIT inside one (never, if it rolls back). For caches that must
+   * not learn of rows a rollback could still take away.
+   */
+  afterCommit(callback: () => void): void {
+    const ambient = this.openAmbient();
+    if (ambient) {
+      ambient.afterCommit.push(callback);
+    } else {
+      callback();
+    }
+  }
+
+  private openAmbient(): AmbientTransaction | undefined {
+    const ambient = this.ambient.getStore();
+    return ambient && !ambient.closed ? ambient : undefined;
+  }
+
+  /** A nested transaction inside the request's: its own savepoint, so it can fail alone. */
+  private async savepoint<T>(ambient: AmbientTransaction, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const name = `entrenar_sp_${++ambient.savepoints}`;
+    await ambient.executor.execute(`SAVEPOINT ${name}`);
+    try {
+      const result = await work(ambient.executor);
+      await ambient.executor.execute(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      await ambient.executor.execute(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
+      await ambient.executor.execute(`RELEASE SAVEPOINT ${name}`).catch(() => undefined);
+      throw error;
+    }
+  }
+
   private whenUnlocked<T>(work: () => Promise<T>): Promise<T> {
     return this.lockHeld ? this.withLock(work) : work();
   }
@@ -302,4 +437,18 @@ export class SqlClient implements SqlExecutor {
       release();
     }
   }
+}
+
+/** Splits a long id list so `IN (…)` stays under SQLite's bound-parameter limit. */
+export function chunksOf<T>(items: readonly T[], size = 500): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) {
+    chunks.push(items.slice(start, start + size));
+  }
+  return chunks;
+}
+
+/** `?, ?, ?` for an IN list of `count` values. */
+export function placeholders(count: number): string {
+  return new Array<string>(count).fill('?').join(', ');
 }

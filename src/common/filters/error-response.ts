@@ -115,7 +115,8 @@ export function describeError(error: unknown, limitBytes?: number): ErrorDescrip
     const code = codeForStatus(status);
     let message = httpExceptionMessage(error);
     if (status === 404 && /^Cannot [A-Z]+ /.test(message)) {
-      message = `no such route: ${message.replace(/^Cannot /, '')}`;
+      // Without the query string: it may hold anything a client put there.
+      message = `no such route: ${message.replace(/^Cannot /, '').replace(/\?.*$/, '')}`;
       return describe(code, message, 'ENDPOINT_NOT_FOUND');
     }
     if (code === 'INTERNAL_ERROR') {

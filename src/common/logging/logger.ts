@@ -69,6 +69,10 @@ export function createHttpLogger(root: PinoLogger): HttpLogger {
       return id;
     },
     customLogLevel: (_request, response, error) => {
+      // 501 is an answer (an unsupported MLflow feature), not a failure of ours.
+      if (response.statusCode === 501) {
+        return 'warn';
+      }
       if (error || response.statusCode >= 500) {
         return 'error';
       }
@@ -81,6 +85,9 @@ export function createHttpLogger(root: PinoLogger): HttpLogger {
         path: request.url.split('?')[0],
       }),
       res: (response: { statusCode: number }) => ({ status: response.statusCode }),
+      // pino-http makes up an Error for every 5xx; its stack says nothing (the exception filter
+      // logs real failures with theirs), so keep only the message.
+      err: (error: Error) => ({ message: error.message }),
     },
     customSuccessMessage: (request, response, responseTime) =>
       `${request.method} ${(request.url ?? '').split('?')[0]} ${response.statusCode} ${Math.round(responseTime)}ms`,

@@ -6,6 +6,7 @@ import { UnauthorizedError } from '../../common/errors.js';
 import { serverConfig } from '../../config/load-config.js';
 import type { ServerConfig } from '../../config/server-config.js';
 import { ApiKeyGuard } from './api-key.guard.js';
+import { BasicStrategy } from './basic.strategy.js';
 import { BearerStrategy } from './bearer.strategy.js';
 
 const KEYS = ['key-alpha', 'key-beta'];
@@ -60,8 +61,9 @@ function contextFor(
 }
 
 function guardWith(config: ServerConfig, reflector: Reflector = new Reflector()): ApiKeyGuard {
-  // Registers the "bearer" strategy with passport, as the AuthModule does.
+  // Registers the "bearer" and "basic" strategies with passport, as the AuthModule does.
   new BearerStrategy(config);
+  new BasicStrategy(config);
   return new ApiKeyGuard(reflector, config);
 }
 
@@ -136,6 +138,34 @@ describe('ApiKeyGuard with --auth-type api_key', () => {
     await expect(guard.canActivate(context)).resolves.toBe(true);
     expect(request.user).toEqual({ kind: 'api_key' });
     expect(JSON.stringify(request.user)).not.toContain(key);
+  });
+
+  const basic = (credentials: string): string => `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+
+  it.each([
+    ['a user name', 'mlflow-user:key-alpha'],
+    ['an empty user name', ':key-beta'],
+    ['a user name with spaces', 'Ada Lovelace:key-alpha'],
+  ])('allows HTTP Basic with a valid key as the password and %s', async (_what, credentials) => {
+    const guard = guardWith(apiKeyConfig);
+    const { context, request } = contextFor(SomeController.prototype.protected, SomeController, { authorization: basic(credentials) });
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+    expect(request.user).toEqual({ kind: 'api_key' });
+  });
+
+  it.each([
+    ['a wrong password', basic('user:not-a-key')],
+    ['the key as the user name', basic('key-alpha:wrong')],
+    ['a valid key followed by a colon and more (RFC 7617: the password runs to the end)', basic('user:key-alpha:extra')],
+    ['two valid keys joined by a colon', basic('key-alpha:key-beta:')],
+    ['an empty password', basic('user:')],
+    ['credentials without a colon', basic('key-alpha')],
+    ['a scheme that merely contains "basic"', `XBasic ${Buffer.from('user:key-alpha').toString('base64')}`],
+  ])('refuses HTTP Basic with %s', async (_what, authorization) => {
+    const guard = guardWith(apiKeyConfig);
+    const { context, request } = contextFor(SomeController.prototype.protected, SomeController, { authorization });
+    await expect(guard.canActivate(context)).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(request.user).toBeUndefined();
   });
 
   it('accepts the scheme in any case', async () => {

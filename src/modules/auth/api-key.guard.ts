@@ -9,10 +9,11 @@ import type { ApiKeyPrincipal } from './bearer.strategy.js';
 
 /**
  * Global guard: with `--auth-type api_key` every route needs a valid key unless marked
- * `@Public()` (health, docs); with `none` everything is open.
+ * `@Public()` (health, docs); with `none` everything is open. The key comes as a Bearer token,
+ * or as the password of HTTP Basic (how MLflow clients send MLFLOW_TRACKING_PASSWORD).
  */
 @Injectable()
-export class ApiKeyGuard extends AuthGuard('bearer') {
+export class ApiKeyGuard extends AuthGuard(['bearer', 'basic']) {
   constructor(
     private readonly reflector: Reflector,
     @Inject(SERVER_CONFIG) private readonly config: ServerConfig,

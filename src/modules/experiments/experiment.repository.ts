@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { SqlClient, SqlExecutor } from '../../database/sql-client.js';
+import { chunksOf, placeholders, SqlClient, SqlExecutor } from '../../database/sql-client.js';
 import { isUniqueViolation } from '../../database/sql-errors.js';
 import { ExperimentEntity } from './entities/experiment.entity.js';
+import type { SearchRow } from '../../common/search/search-page.js';
+import { queryExperimentSearch } from './search/experiment-search.js';
+import type { ExperimentSearchSpec } from './search/experiment-search.sql.js';
 
 export type NewExperiment = Omit<ExperimentEntity, 'id'>;
 
@@ -63,17 +66,109 @@ export class ExperimentRepository {
     return db.queryOne<ExperimentEntity>(`SELECT ${COLUMNS} FROM experiments WHERE public_id = ?`, [publicId]);
   }
 
+  findById(id: number, db: SqlExecutor = this.sql): Promise<ExperimentEntity | undefined> {
+    return db.queryOne<ExperimentEntity>(`SELECT ${COLUMNS} FROM experiments WHERE id = ?`, [id]);
+  }
+
   findByName(name: string, db: SqlExecutor = this.sql): Promise<ExperimentEntity | undefined> {
     return db.queryOne<ExperimentEntity>(`SELECT ${COLUMNS} FROM experiments WHERE name = ?`, [name]);
   }
 
   /** Active experiments, newest first, `limit + 1` rows so the caller can tell if more follow. */
-  listActive(page: { beforeId?: number; limit: number }): Promise<ExperimentEntity[]> {
+  listActive(page: { beforeId?: number; limit: number; name?: string }): Promise<ExperimentEntity[]> {
+    const byName = page.name === undefined ? '' : ' AND name = ?';
     return this.sql.query<ExperimentEntity>(
       `SELECT ${COLUMNS} FROM experiments
-       WHERE lifecycle_stage = 'active' AND id < ?
+       WHERE lifecycle_stage = 'active' AND id < ?${byName}
        ORDER BY id DESC LIMIT ?`,
-      [page.beforeId ?? Number.MAX_SAFE_INTEGER, page.limit + 1],
+      page.name === undefined
+        ? [page.beforeId ?? Number.MAX_SAFE_INTEGER, page.limit + 1]
+        : [page.beforeId ?? Number.MAX_SAFE_INTEGER, page.name, page.limit + 1],
     );
+  }
+
+  /** Renames the experiment, or reports that the name is taken. */
+  async rename(id: number, name: string, now: number): Promise<'renamed' | 'name_taken'> {
+    try {
+      await this.sql.execute('UPDATE experiments SET name = ?, updated_at = ? WHERE id = ?', [name, now, id]);
+      return 'renamed';
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        return 'name_taken';
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Soft-deletes an experiment together with its active runs, or restores it together with the
+   * runs deleted with it (those deleted on their own before stay deleted), in one transaction.
+   */
+  setLifecycle(id: number, stage: ExperimentEntity['lifecycle_stage'], now: number): Promise<void> {
+    return this.sql.transaction(async (tx) => {
+      if (stage === 'deleted') {
+        await tx.execute("UPDATE experiments SET lifecycle_stage = 'deleted', deleted_at = ?, updated_at = ? WHERE id = ?", [now, now, id]);
+        await tx.execute(
+          "UPDATE runs SET lifecycle_stage = 'deleted', deleted_at = ?, updated_at = ? WHERE experiment_id = ? AND lifecycle_stage = 'active'",
+          [now, now, id],
+        );
+        return;
+      }
+      const experiment = await tx.queryOne<{ deleted_at: number | null }>('SELECT deleted_at FROM experiments WHERE id = ?', [id]);
+      await tx.execute("UPDATE experiments SET lifecycle_stage = 'active', deleted_at = NULL, updated_at = ? WHERE id = ?", [now, id]);
+      await tx.execute(
+        "UPDATE runs SET lifecycle_stage = 'active', deleted_at = NULL, updated_at = ? WHERE experiment_id = ? AND lifecycle_stage = 'deleted' AND deleted_at = ?",
+        [now, id, experiment?.deleted_at ?? -1],
+      );
+    });
+  }
+
+  async setTag(id: number, key: string, value: string, now: number): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await tx.execute(
+        'INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value',
+        [id, key, value],
+      );
+      await tx.execute('UPDATE experiments SET updated_at = ? WHERE id = ?', [now, id]);
+    });
+  }
+
+  /** Whether a tag was there to delete. */
+  async deleteTag(id: number, key: string): Promise<boolean> {
+    return (await this.sql.execute('DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?', [id, key])) > 0;
+  }
+
+  /** Tags of several experiments, by internal experiment id. */
+  async tagsFor(ids: readonly number[]): Promise<Map<number, { key: string; value: string }[]>> {
+    const byExperiment = new Map<number, { key: string; value: string }[]>();
+    if (ids.length === 0) {
+      return byExperiment;
+    }
+    const rows: { experiment_id: number; key: string; value: string }[] = [];
+    for (const chunk of chunksOf(ids)) {
+      rows.push(
+        ...(await this.sql.query<{ experiment_id: number; key: string; value: string }>(
+          `SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id IN (${placeholders(chunk.length)}) ORDER BY key`,
+          chunk,
+        )),
+      );
+    }
+    for (const row of rows) {
+      let tags = byExperiment.get(row.experiment_id);
+      if (!tags) {
+        tags = [];
+        byExperiment.set(row.experiment_id, tags);
+      }
+      tags.push({ key: row.key, value: row.value });
+    }
+    return byExperiment;
+  }
+
+  /**
+   * One page of an experiment search (SQL in search/experiment-search.sql.ts): up to
+   * `spec.limit` experiments in search order, each with its sort key for the next page token.
+   */
+  searchExperiments(spec: ExperimentSearchSpec): Promise<SearchRow<ExperimentEntity>[]> {
+    return queryExperimentSearch(this.sql, COLUMNS.split(', '), spec);
   }
 }

@@ -1,8 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiError, ApiErrorResponses } from '../../common/decorators/api-error-responses.decorator.js';
-import { PageQueryDto } from '../../common/validation.js';
-import { CreateExperimentDto, ExperimentListResponseDto, ExperimentResponseDto } from './dto/experiment.dto.js';
+import { CreateExperimentDto, ExperimentListResponseDto, ExperimentResponseDto, ListExperimentsQueryDto } from './dto/experiment.dto.js';
 import { ExperimentsService } from './experiments.service.js';
 
 @ApiTags('Experiments')
@@ -22,9 +21,9 @@ export class ExperimentsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List active experiments, newest first' })
+  @ApiOperation({ summary: 'List active experiments, newest first (or find one by name)' })
   @ApiOkResponse({ type: ExperimentListResponseDto })
-  listExperiments(@Query() query: PageQueryDto): Promise<ExperimentListResponseDto> {
+  listExperiments(@Query() query: ListExperimentsQueryDto): Promise<ExperimentListResponseDto> {
     return this.experiments.list(query);
   }
 

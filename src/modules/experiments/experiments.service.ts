@@ -3,10 +3,12 @@ import { ConflictError, NotFoundError } from '../../common/errors.js';
 import { newPublicId } from '../../common/ids.js';
 import { DEFAULT_PAGE_SIZE, decodePageToken, isAfterCursor, pageOf } from '../../common/paging.js';
 import { toRfc3339 } from '../../common/time.js';
-import { PageQueryDto } from '../../common/validation.js';
-import { CreateExperimentDto, ExperimentListResponseDto, ExperimentResponseDto } from './dto/experiment.dto.js';
+import { CreateExperimentDto, ExperimentListResponseDto, ExperimentResponseDto, ListExperimentsQueryDto } from './dto/experiment.dto.js';
 import { ExperimentEntity } from './entities/experiment.entity.js';
 import { ExperimentRepository } from './experiment.repository.js';
+import { searchPage, searchWindow } from '../../common/search/search-page.js';
+import type { ExperimentSearchPage, ExperimentSearchRequest } from './search/experiment-search.js';
+import { parseExperimentFilter, parseExperimentOrderBy } from './search/experiment-search-grammar.js';
 
 export function toExperimentResponse(entity: ExperimentEntity): ExperimentResponseDto {
   return {
@@ -55,16 +57,45 @@ export class ExperimentsService {
     return entity;
   }
 
+  /** The experiment with this internal id (a run's experiment always exists). */
+  async requireById(id: number): Promise<ExperimentEntity> {
+    const entity = await this.experiments.findById(id);
+    if (!entity) {
+      throw new Error(`experiment #${id} is missing`);
+    }
+    return entity;
+  }
+
   /** The public id of an experiment by internal id (public ids never change, so this is cached). */
   publicIdOf(id: number): Promise<string> {
     return this.experiments.publicIdOf(id);
   }
 
-  async list(query: PageQueryDto): Promise<ExperimentListResponseDto> {
+  async list(query: ListExperimentsQueryDto): Promise<ExperimentListResponseDto> {
     const limit = query.max_results ?? DEFAULT_PAGE_SIZE;
     const cursor = decodePageToken(query.page_token, isAfterCursor);
-    const rows = await this.experiments.listActive({ beforeId: cursor?.after, limit });
+    const rows = await this.experiments.listActive({ beforeId: cursor?.after, limit, name: query.name });
     const page = pageOf(rows, limit, (last) => ({ after: last.id }), toExperimentResponse);
     return { experiments: page.items, next_page_token: page.nextPageToken };
+  }
+
+  /**
+   * MLflow's SearchExperiments: experiments that pass the filter, in the order asked (default
+   * creation_time DESC, experiment_id ASC), a page at a time with opaque keyset page tokens. A
+   * bad filter, order_by, max_results or page_token is INVALID_PARAMETER_VALUE.
+   */
+  async searchExperiments(request: ExperimentSearchRequest): Promise<ExperimentSearchPage> {
+    const filter = parseExperimentFilter(request.filter);
+    const order = parseExperimentOrderBy(request.orderBy);
+    const window = searchWindow(request, order);
+    const rows = await this.experiments.searchExperiments({
+      lifecycleStages: window.lifecycleStages,
+      filter,
+      order,
+      after: window.after,
+      limit: window.maxResults + 1,
+    });
+    const page = searchPage(rows, window);
+    return { experiments: page.items, nextPageToken: page.nextPageToken };
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SqlClient, SqlExecutor } from '../../database/sql-client.js';
+import { chunksOf, placeholders, SqlClient, SqlExecutor } from '../../database/sql-client.js';
 import { ParamEntity } from './entities/param.entity.js';
 
 @Injectable()
@@ -34,5 +34,25 @@ export class ParamRepository {
       'SELECT run_id, key, value, value_type FROM params WHERE run_id = ? AND key > ? ORDER BY key LIMIT ?',
       [runId, page.afterKey ?? '', page.limit + 1],
     );
+  }
+
+  /** Params of several runs by internal run id, each list sorted by key. */
+  async listForRuns(runIds: readonly number[]): Promise<Map<number, ParamEntity[]>> {
+    const byRun = new Map<number, ParamEntity[]>();
+    for (const chunk of chunksOf(runIds)) {
+      const rows = await this.sql.query<ParamEntity>(
+        `SELECT run_id, key, value, value_type FROM params WHERE run_id IN (${placeholders(chunk.length)}) ORDER BY run_id, key`,
+        chunk,
+      );
+      for (const row of rows) {
+        let params = byRun.get(row.run_id);
+        if (!params) {
+          params = [];
+          byRun.set(row.run_id, params);
+        }
+        params.push(row);
+      }
+    }
+    return byRun;
   }
 }

@@ -10,8 +10,8 @@ import { ParamsService, decodeParamValue, encodeParamValue } from './params.serv
 const ACTIVE_RUN = 'run-active';
 const DELETED_RUN = 'run-deleted';
 const RUN_TARGETS: Record<string, RunWriteTarget> = {
-  [ACTIVE_RUN]: { id: 7001, lifecycle_stage: 'active' },
-  [DELETED_RUN]: { id: 7002, lifecycle_stage: 'deleted' },
+  [ACTIVE_RUN]: { id: 7001, lifecycle_stage: 'active', status: 'running', status_reason: null },
+  [DELETED_RUN]: { id: 7002, lifecycle_stage: 'deleted', status: 'running', status_reason: null },
 };
 
 /** An in-memory ParamRepository with the SQL one's insert-or-get semantics. */
@@ -132,7 +132,7 @@ describe('ParamsService.logParam', () => {
 
   it('keeps params of different runs and keys apart', async () => {
     const { service, params } = setup();
-    RUN_TARGETS['run-other'] = { id: 7003, lifecycle_stage: 'active' };
+    RUN_TARGETS['run-other'] = { id: 7003, lifecycle_stage: 'active', status: 'running', status_reason: null };
     try {
       await service.logParam(ACTIVE_RUN, { key: 'p', value: 1 });
       await expect(service.logParam('run-other', { key: 'p', value: 2 })).resolves.toEqual({ key: 'p', value: 2 });

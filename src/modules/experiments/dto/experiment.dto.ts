@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject } from 'class-validator';
-import { NextPageToken, Optional, RequiredText } from '../../../common/validation.js';
+import { NextPageToken, Optional, OptionalText, PageQueryDto, RequiredText } from '../../../common/validation.js';
 
 export const MAX_EXPERIMENT_NAME_LENGTH = 500;
 
@@ -45,4 +45,9 @@ export class ExperimentListResponseDto {
 
   @NextPageToken()
   next_page_token?: string;
+}
+
+export class ListExperimentsQueryDto extends PageQueryDto {
+  @OptionalText(MAX_EXPERIMENT_NAME_LENGTH, { description: 'only the experiment with exactly this name', example: 'gpt2-finetune' })
+  name?: string;
 }

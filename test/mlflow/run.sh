@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The MLflow client suite: the real `mlflow` Python client against a real `entrenar server`, on
+# SQLite and then on PostgreSQL. `npm test` runs it after Jest; it builds nothing (npm test builds
+# dist/ first).
+#
+#   bash test/mlflow/run.sh                     # both databases
+#   bash test/mlflow/run.sh --only sqlite       # or postgres
+#   bash test/mlflow/run.sh --setup-only        # create/refresh .venv and stop
+#   bash test/mlflow/run.sh -- -k search -x     # anything after -- goes to pytest
+#
+# The virtual environment is .venv at the repository root (git-ignored). It is (re)installed only
+# when test/mlflow/requirements.txt changed since the last install (a hash kept inside .venv), so a
+# second run starts at once. PostgreSQL: the admin URL from ENTRENAR_TEST_DATABASE_URL, else the
+# one scripts/ensure-postgres.sh prints (it starts the machine's cluster when needed); each server
+# gets a fresh database, dropped afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+only=""
+setup_only=false
+pytest_args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --only)
+      only="${2:-}"
+      shift 2 || { echo "--only needs sqlite or postgres" >&2; exit 2; }
+      ;;
+    --setup-only) setup_only=true; shift ;;
+    --) shift; pytest_args=("$@"); break ;;
+    *) echo "unknown argument: $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+if [[ -n "$only" && "$only" != sqlite && "$only" != postgres ]]; then
+  echo "--only takes sqlite or postgres, not '$only'" >&2
+  exit 2
+fi
+
+venv=.venv
+requirements=test/mlflow/requirements.txt
+stamp="$venv/.entrenar-requirements.sha256"
+
+find_python() {
+  local candidate
+  for candidate in "${PYTHON:-}" python3.11 python3.12 python3.13 python3.10 python3; do
+    [[ -n "$candidate" ]] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+      "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  echo "the MLflow suite needs Python 3.10 or newer (set PYTHON=/path/to/python3)" >&2
+  return 1
+}
+
+ensure_venv() {
+  local wanted
+  wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
+  if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c 'import sys' 2>/dev/null &&
+    [[ "$(cat "$stamp" 2>/dev/null)" == "$wanted" ]]; then
+    return 0
+  fi
+  local python started
+  python="$(find_python)"
+  started=$SECONDS
+  echo "=== MLflow suite: installing $requirements into $venv ($("$python" --version))"
+  if ! [[ -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import sys' 2>/dev/null; then
+    "$python" -m venv --clear "$venv"
+  fi
+  rm -f "$stamp"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$requirements"
+  echo "$wanted" >"$stamp"
+  echo "=== MLflow suite: installed in $((SECONDS - started)) s"
+}
+
+ensure_venv
+if $setup_only; then
+  exit 0
+fi
+
+if [[ ! -f dist/src/main.js ]]; then
+  echo "dist/ is not built: run \`npm run build\` (npm test does it first)" >&2
+  exit 1
+fi
+
+echo "=== ruff: lint and format check of test/mlflow"
+"$venv/bin/ruff" check --no-cache --quiet test/mlflow
+"$venv/bin/ruff" format --no-cache --check --quiet test/mlflow
+
+run_suite() {
+  local db="$1"
+  echo
+  echo "=== pytest: the real MLflow client on $db"
+  # pytest's exit code 5 (no test collected) is a failure here too.
+  ENTRENAR_TEST_DB="$db" "$venv/bin/python" -m pytest test/mlflow ${pytest_args[@]+"${pytest_args[@]}"}
+}
+
+failed=()
+if [[ -z "$only" || "$only" == sqlite ]]; then
+  run_suite sqlite || failed+=(sqlite)
+fi
+if [[ -z "$only" || "$only" == postgres ]]; then
+  url="$(bash scripts/ensure-postgres.sh)"
+  ENTRENAR_TEST_DATABASE_URL="$url" run_suite postgres || failed+=(postgres)
+fi
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo
+  echo "=== MLflow suite FAILED on: ${failed[*]}"
+  exit 1
+fi
+echo
+echo "=== MLflow suite passed"
