@@ -3,6 +3,7 @@ import { INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import express, { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppModule } from './app.module.js';
 import { describeError } from './common/filters/error-response.js';
 import { errorBody } from './common/filters/global-exception.filter.js';
@@ -10,6 +11,7 @@ import { createHttpLogger, createRootLogger, PinoNestLogger } from './common/log
 import { serverConfig } from './config/load-config.js';
 import { ServerConfig } from './config/server-config.js';
 import { databaseSettings, redactedDatabaseUrl } from './database/database-settings.js';
+import { isRawUploadRequest } from './modules/artifacts/raw-upload-routes.js';
 import { mountOpenApi } from './openapi.js';
 
 /** A started server: its address and how to stop it. */
@@ -46,12 +48,20 @@ export async function createApp(config: ServerConfig): Promise<NestExpressApplic
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
     logger: new PinoNestLogger(root),
+    // Throw start-up failures (database, artifact store) to the caller, which prints them,
+    // instead of exiting from inside Nest, where --log-level silent would hide why.
+    abortOnError: false,
   });
   app.disable('x-powered-by');
   // Responses are JSON documents or streams; hashing every body for a weak ETag only costs time.
   app.set('etag', false);
   app.use(createHttpLogger(root));
-  app.use(express.json({ limit: config.maxBodySize, type: ['application/json', 'application/*+json'] }));
+  const json = express.json({ limit: config.maxBodySize, type: ['application/json', 'application/*+json'] });
+  // A raw artifact upload's body is the file itself (an application/json file too): the
+  // artifacts module streams it to storage, so the JSON parser must leave it unread.
+  app.use((request: Request, response: Response, next: NextFunction) =>
+    isRawUploadRequest(request.method, request.url) ? next() : json(request, response, next),
+  );
   // Body-parser failures happen before Nest routing: answer them in the same envelope.
   app.use((error: unknown, request: Request, response: Response, next: NextFunction) => {
     if (response.headersSent) {
@@ -80,6 +90,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   server.requestTimeout = config.requestTimeoutSecs * 1000;
   server.headersTimeout = Math.min(60_000, config.requestTimeoutSecs * 1000);
   server.keepAliveTimeout = 65_000;
+  // "Expect: 100-continue" with a Content-Length over the limit: let the route answer 413 without
+  // asking for the body, and close the connection after (the client never sends that body).
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > config.maxBodySize) {
+      response.setHeader('Connection', 'close');
+    } else {
+      response.writeContinue();
+    }
+    server.emit('request', request, response);
+  });
   await app.listen(config.port, config.host);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -81,6 +81,13 @@ describe('entrenar server --help', () => {
     }
   });
 
+  it('says what an empty default means instead of showing an empty one', () => {
+    expect(h.out()).not.toContain('[default: ]');
+    expect(helpLines.find((text) => text.includes('--s3-endpoint <URL>'))).toContain('[default: AWS S3]');
+    expect(helpLines.find((text) => text.includes('--s3-prefix <PREFIX>'))).toContain('[default: the bucket root]');
+    expect(helpLines.find((text) => text.includes('--s3-bucket <BUCKET>'))).toContain('[default: none]');
+  });
+
   it('lists the choices of enumerated settings', () => {
     const authLine = helpLines.find((text) => text.includes('--auth-type <TYPE>'));
     expect(authLine).toContain('(choices: "none", "api_key")');
@@ -175,6 +182,49 @@ describe('entrenar server (parsing)', () => {
       maxBatchPoints: 250,
       logLevel: 'error',
     });
+  });
+
+  it('maps the artifact store and S3 flags onto their settings', async () => {
+    const h = harness();
+    await h.program.parseAsync([
+      'node',
+      'entrenar',
+      'server',
+      '--artifact-store',
+      's3',
+      '--s3-bucket',
+      'checkpoints',
+      '--s3-prefix',
+      'team-a/',
+      '--s3-endpoint',
+      'http://127.0.0.1:9000',
+      '--s3-region',
+      'eu-west-1',
+      '--s3-force-path-style',
+    ]);
+    expect(configOf(h)).toEqual({
+      ...DEFAULT_SERVER_CONFIG,
+      artifactStore: 's3',
+      s3Bucket: 'checkpoints',
+      s3Prefix: 'team-a/',
+      s3Endpoint: 'http://127.0.0.1:9000',
+      s3Region: 'eu-west-1',
+      s3ForcePathStyle: true,
+    });
+  });
+
+  it('refuses --artifact-store s3 without a bucket before starting anything', async () => {
+    const h = harness({ ENTRENAR_ARTIFACT_STORE: 's3' });
+    await expect(h.program.parseAsync(['node', 'entrenar', 'server'])).rejects.toThrow(ConfigError);
+    expect(h.onServer).not.toHaveBeenCalled();
+  });
+
+  it('rejects an unknown artifact store, naming the allowed ones', async () => {
+    const h = harness();
+    const error = await commanderErrorOf(h.program.parseAsync(['node', 'entrenar', 'server', '--artifact-store', 'gcs']));
+    expect(error.code).toBe('commander.invalidArgument');
+    expect(error.message).toContain('Allowed choices are local, s3');
+    expect(h.onServer).not.toHaveBeenCalled();
   });
 
   it('rejects an invalid choice before starting anything, naming the allowed ones', async () => {

@@ -4,6 +4,9 @@ import { DEFAULT_SERVER_CONFIG, ServerConfig } from './server-config.js';
 import { SETTINGS, SettingSpec } from './settings.js';
 
 function defaultShown(spec: SettingSpec): string {
+  if (spec.defaultText !== undefined) {
+    return spec.defaultText;
+  }
   const value = DEFAULT_SERVER_CONFIG[spec.key];
   if (spec.key === 'databaseUrl') {
     return 'sqlite:<data-dir>/entrenar.db';

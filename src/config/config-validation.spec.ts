@@ -65,6 +65,20 @@ describe('validateServerConfig', () => {
     ['requestTimeoutSecs', 86_401, '--request-timeout-secs (ENTRENAR_REQUEST_TIMEOUT_SECS)'],
     ['maxBatchPoints', 0, '--max-batch-points (ENTRENAR_MAX_BATCH_POINTS)'],
     ['logLevel', 'loud', '--log-level (ENTRENAR_LOG_LEVEL)'],
+    ['artifactStore', 'gcs', '--artifact-store (ENTRENAR_ARTIFACT_STORE)'],
+    ['s3Bucket', 'ab', '--s3-bucket (ENTRENAR_S3_BUCKET)'],
+    ['s3Bucket', 'my bucket', '--s3-bucket (ENTRENAR_S3_BUCKET)'],
+    ['s3Bucket', '-bucket', '--s3-bucket (ENTRENAR_S3_BUCKET)'],
+    ['s3Prefix', '/abs/path/', '--s3-prefix (ENTRENAR_S3_PREFIX)'],
+    ['s3Prefix', 'a//b/', '--s3-prefix (ENTRENAR_S3_PREFIX)'],
+    ['s3Prefix', 'team/../other/', '--s3-prefix (ENTRENAR_S3_PREFIX)'],
+    ['s3Prefix', './x/', '--s3-prefix (ENTRENAR_S3_PREFIX)'],
+    ['s3Prefix', 'with space/', '--s3-prefix (ENTRENAR_S3_PREFIX)'],
+    ['s3Prefix', `${'a'.repeat(513)}`, '--s3-prefix (ENTRENAR_S3_PREFIX)'],
+    ['s3Endpoint', 'minio:9000', '--s3-endpoint (ENTRENAR_S3_ENDPOINT)'],
+    ['s3Endpoint', 'ftp://minio:9000', '--s3-endpoint (ENTRENAR_S3_ENDPOINT)'],
+    ['s3Region', 'eu west', '--s3-region (ENTRENAR_S3_REGION)'],
+    ['s3ForcePathStyle', 'yes', '--s3-force-path-style (ENTRENAR_S3_FORCE_PATH_STYLE)'],
   ])('refuses %s = %j, naming %s', (key, value, name) => {
     const error = configErrorOf(config({ [key]: value }));
     expect(error.problems).toHaveLength(1);
@@ -137,7 +151,57 @@ describe('validateServerConfig', () => {
     expect(error.message).not.toContain('oracle');
   });
 
-  it('marks exactly the API keys and the database URL as secret', () => {
-    expect(SETTINGS.filter((setting) => setting.secret).map((setting) => setting.key)).toEqual(['apiKeys', 'databaseUrl']);
+  it('marks exactly the API keys, the database URL and the S3 endpoint URL as secret', () => {
+    expect(SETTINGS.filter((setting) => setting.secret).map((setting) => setting.key)).toEqual(['apiKeys', 'databaseUrl', 's3Endpoint']);
+  });
+
+  describe('the s3 artifact store', () => {
+    const s3 = (overrides: Record<string, unknown> = {}) => config({ artifactStore: 's3', s3Bucket: 'checkpoints', ...overrides });
+
+    it('accepts local (the default) with no bucket, and s3 with a bucket and nothing else', () => {
+      expect(validateServerConfig(config()).artifactStore).toBe('local');
+      expect(validateServerConfig(s3())).toEqual(s3());
+    });
+
+    it('accepts every S3 setting in its usual forms', () => {
+      for (const overrides of [
+        { s3Endpoint: 'http://127.0.0.1:8333', s3ForcePathStyle: true, s3Region: 'us-east-1', s3Prefix: 'entrenar/' },
+        { s3Endpoint: 'https://minio.internal:9000', s3Prefix: 'team-a/runs' },
+        { s3Endpoint: 'http://localhost:9000/', s3Prefix: 'a.b_c-d/e/' },
+        { s3Endpoint: 'http://[::1]:9000', s3Region: 'garage' },
+        { s3Bucket: 'a.b-c', s3Region: 'eu-central-1' },
+        { s3Bucket: 'Legacy_Ceph_Bucket' },
+      ]) {
+        expect(validateServerConfig(s3(overrides))).toEqual(s3(overrides));
+      }
+    });
+
+    it('refuses --artifact-store s3 without a bucket, saying how to name one', () => {
+      const error = configErrorOf(config({ artifactStore: 's3' }));
+      expect(error.problems).toEqual(['--artifact-store s3 needs a bucket: pass --s3-bucket BUCKET or set ENTRENAR_S3_BUCKET']);
+    });
+
+    it('keeps S3 settings that are given with the local store (they are simply unused)', () => {
+      expect(validateServerConfig(config({ s3Bucket: 'later', s3ForcePathStyle: true })).s3Bucket).toBe('later');
+    });
+
+    it('refuses an endpoint carrying credentials, without echoing it', () => {
+      const error = configErrorOf(s3({ s3Endpoint: 'http://admin:hunter2@minio.internal:9000' }));
+      expect(error.problems).toHaveLength(1);
+      expect(error.problems[0]).toMatch(
+        /^--s3-endpoint \(ENTRENAR_S3_ENDPOINT\): must be an http:\/\/ or https:\/\/ URL without credentials/,
+      );
+      expect(error.message).not.toContain('hunter2');
+      expect(error.message).not.toContain('admin');
+      expect(error.message).not.toContain('minio.internal');
+    });
+
+    it('reports a missing bucket together with other bad S3 settings', () => {
+      const error = configErrorOf(config({ artifactStore: 's3', s3Prefix: '/x', s3Region: 'no way' }));
+      expect(error.problems).toHaveLength(3);
+      expect(error.message).toContain('--s3-prefix (ENTRENAR_S3_PREFIX)');
+      expect(error.message).toContain('--s3-region (ENTRENAR_S3_REGION)');
+      expect(error.message).toContain('--artifact-store s3 needs a bucket');
+    });
   });
 });

@@ -7,19 +7,26 @@ import {
   IsInt,
   IsNotEmpty,
   IsString,
+  IsUrl,
   Matches,
   Max,
+  MaxLength,
   Min,
   ValidateIf,
   validateSync,
 } from 'class-validator';
-import { AUTH_TYPES, LOG_LEVELS } from './server-config.js';
-import type { AuthType, LogLevel, ServerConfig } from './server-config.js';
+import { ARTIFACT_STORES, AUTH_TYPES, LOG_LEVELS } from './server-config.js';
+import type { ArtifactStoreKind, AuthType, LogLevel, ServerConfig } from './server-config.js';
 import { SETTINGS } from './settings.js';
 
 /** RFC 6750 b64token: what a Bearer credential may contain. */
 const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const ORIGIN = /^(\*|https?:\/\/[^\s/]+)$/;
+/** AWS's bucket rules, loosened to what Ceph and older services also accept (capitals, underscores, 255 long). */
+const S3_BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/;
+/** Folders of safe key characters, each ending in `/` but perhaps the last; no `.` or `..` folder. */
+const S3_PREFIX = /^(?!\.{1,2}(\/|$))(?!.*\/\.{1,2}(\/|$))([A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]*$/;
+const S3_REGION = /^[A-Za-z0-9_-]{1,64}$/;
 
 class ServerConfigSchema implements ServerConfig {
   @IsString() @IsNotEmpty() host!: string;
@@ -39,7 +46,41 @@ class ServerConfigSchema implements ServerConfig {
   @IsInt() @Min(1024) maxBodySize!: number;
   @IsInt() @Min(1) @Max(86_400) requestTimeoutSecs!: number;
   @IsInt() @Min(1) @Max(1_000_000) maxBatchPoints!: number;
+  @IsInt() @Min(0) @Max(31_536_000) runTimeoutSecs!: number;
   @IsIn(LOG_LEVELS) logLevel!: LogLevel;
+  @IsIn(ARTIFACT_STORES) artifactStore!: ArtifactStoreKind;
+  @IsString()
+  @ValidateIf((config: ServerConfigSchema) => config.s3Bucket !== '')
+  @Matches(S3_BUCKET, {
+    message: 'must be a bucket name: 3 to 255 letters, digits, dots, hyphens or underscores, starting and ending with a letter or digit',
+  })
+  s3Bucket!: string;
+  @IsString()
+  @ValidateIf((config: ServerConfigSchema) => config.s3Prefix !== '')
+  @MaxLength(512)
+  @Matches(S3_PREFIX, {
+    message: 'must be folders of letters, digits and . _ - separated by /, like entrenar/ (no leading /, no . or .. folders)',
+  })
+  s3Prefix!: string;
+  @IsString()
+  @ValidateIf((config: ServerConfigSchema) => config.s3Endpoint !== '')
+  @IsUrl(
+    {
+      protocols: ['http', 'https'],
+      require_protocol: true,
+      require_tld: false,
+      disallow_auth: true,
+      allow_query_components: false,
+      allow_fragments: false,
+    },
+    { message: 'must be an http:// or https:// URL without credentials (they come from the AWS environment), like http://127.0.0.1:9000' },
+  )
+  s3Endpoint!: string;
+  @IsString()
+  @ValidateIf((config: ServerConfigSchema) => config.s3Region !== '')
+  @Matches(S3_REGION, { message: 'must be a region name such as us-east-1' })
+  s3Region!: string;
+  @IsBoolean() s3ForcePathStyle!: boolean;
 }
 
 export class ConfigError extends Error {
@@ -62,6 +103,9 @@ export function validateServerConfig(candidate: ServerConfig): ServerConfig {
   }
   if (candidate.authType === 'api_key' && candidate.apiKeys.length === 0) {
     problems.push('--auth-type api_key needs at least one key: pass --api-key KEY or set ENTRENAR_API_KEY=key1,key2');
+  }
+  if (candidate.artifactStore === 's3' && !candidate.s3Bucket) {
+    problems.push('--artifact-store s3 needs a bucket: pass --s3-bucket BUCKET or set ENTRENAR_S3_BUCKET');
   }
   if (problems.length > 0) {
     throw new ConfigError(problems);

@@ -28,14 +28,21 @@ const ENV_SAMPLES: Record<keyof ServerConfig, { env: string; expected: unknown }
   maxBodySize: { env: '2048', expected: 2048 },
   requestTimeoutSecs: { env: '30', expected: 30 },
   maxBatchPoints: { env: '500', expected: 500 },
+  runTimeoutSecs: { env: '120', expected: 120 },
   logLevel: { env: 'debug', expected: 'debug' },
+  artifactStore: { env: 's3', expected: 's3' },
+  s3Bucket: { env: 'checkpoints', expected: 'checkpoints' },
+  s3Prefix: { env: 'team-a/entrenar/', expected: 'team-a/entrenar/' },
+  s3Endpoint: { env: 'http://127.0.0.1:9000', expected: 'http://127.0.0.1:9000' },
+  s3Region: { env: 'eu-west-1', expected: 'eu-west-1' },
+  s3ForcePathStyle: { env: 'true', expected: true },
 };
 
 describe('settings table', () => {
   it('names the environment twin of every flag ENTRENAR_ + the flag uppercased with - → _', () => {
     expect(SETTINGS.length).toBeGreaterThan(0);
     for (const spec of SETTINGS) {
-      expect(spec.flag).toMatch(/^--[a-z][a-z-]*$/);
+      expect(spec.flag).toMatch(/^--[a-z][a-z0-9-]*$/);
       expect(spec.env).toBe(`ENTRENAR_${spec.flag.slice(2).toUpperCase().replace(/-/g, '_')}`);
     }
   });
@@ -59,7 +66,14 @@ describe('defaults', () => {
       maxBodySize: 100 * MIB,
       requestTimeoutSecs: 300,
       maxBatchPoints: 10_000,
+      runTimeoutSecs: 3600,
       logLevel: 'info',
+      artifactStore: 'local',
+      s3Bucket: '',
+      s3Prefix: '',
+      s3Endpoint: '',
+      s3Region: '',
+      s3ForcePathStyle: false,
     });
   });
 
@@ -76,7 +90,11 @@ describe('settingsFromEnvironment', () => {
 
   it.each(SETTINGS.map((spec) => [spec.env, spec] as const))('reads %s into its setting', (env, spec) => {
     const sample = ENV_SAMPLES[spec.key];
-    const extra: NodeJS.ProcessEnv = spec.key === 'authType' ? { ENTRENAR_API_KEY: 'k' } : {};
+    const needs: Partial<Record<keyof ServerConfig, NodeJS.ProcessEnv>> = {
+      authType: { ENTRENAR_API_KEY: 'k' },
+      artifactStore: { ENTRENAR_S3_BUCKET: 'b-1' },
+    };
+    const extra = needs[spec.key] ?? {};
     const config = resolveServerConfig(settingsFromEnvironment({ ...extra, [env]: sample.env }));
     expect(config[spec.key]).toEqual(sample.expected);
     expect(config[spec.key]).not.toEqual(DEFAULT_SERVER_CONFIG[spec.key]);

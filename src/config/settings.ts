@@ -1,4 +1,4 @@
-import { AUTH_TYPES, LOG_LEVELS, ServerConfig } from './server-config.js';
+import { ARTIFACT_STORES, AUTH_TYPES, LOG_LEVELS, ServerConfig } from './server-config.js';
 
 export type SettingKind = 'string' | 'int' | 'bool' | 'list' | 'enum';
 
@@ -16,6 +16,8 @@ export interface SettingSpec {
   choices?: readonly string[];
   /** Never echoed back in errors or logs. */
   secret?: boolean;
+  /** What `--help` shows as the default when the value itself would say nothing (an empty string). */
+  defaultText?: string;
 }
 
 export const SETTINGS: readonly SettingSpec[] = [
@@ -104,6 +106,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'most metric points accepted in one batch request (more is answered with 413)',
   },
   {
+    key: 'runTimeoutSecs',
+    flag: '--run-timeout-secs',
+    env: 'ENTRENAR_RUN_TIMEOUT_SECS',
+    kind: 'int',
+    valueName: 'SECS',
+    description: 'mark a running run failed after this long without a write or heartbeat (0: never)',
+  },
+  {
     key: 'logLevel',
     flag: '--log-level',
     env: 'ENTRENAR_LOG_LEVEL',
@@ -111,5 +121,59 @@ export const SETTINGS: readonly SettingSpec[] = [
     choices: LOG_LEVELS,
     valueName: 'LEVEL',
     description: 'fatal, error, warn, info, debug, trace or silent',
+  },
+  {
+    key: 'artifactStore',
+    flag: '--artifact-store',
+    env: 'ENTRENAR_ARTIFACT_STORE',
+    kind: 'enum',
+    choices: ARTIFACT_STORES,
+    valueName: 'STORE',
+    description:
+      'local (under the data directory) or s3 (a bucket of AWS S3 or any S3-compatible service; credentials from the AWS environment)',
+  },
+  {
+    key: 's3Bucket',
+    flag: '--s3-bucket',
+    env: 'ENTRENAR_S3_BUCKET',
+    kind: 'string',
+    valueName: 'BUCKET',
+    defaultText: 'none',
+    description: 'bucket of the s3 artifact store (required with --artifact-store s3)',
+  },
+  {
+    key: 's3Prefix',
+    flag: '--s3-prefix',
+    env: 'ENTRENAR_S3_PREFIX',
+    kind: 'string',
+    valueName: 'PREFIX',
+    defaultText: 'the bucket root',
+    description: 'folder inside the bucket to keep artifacts in, e.g. entrenar/',
+  },
+  {
+    key: 's3Endpoint',
+    flag: '--s3-endpoint',
+    env: 'ENTRENAR_S3_ENDPOINT',
+    kind: 'string',
+    valueName: 'URL',
+    secret: true,
+    defaultText: 'AWS S3',
+    description: 'URL of an S3-compatible service such as MinIO, Ceph or SeaweedFS',
+  },
+  {
+    key: 's3Region',
+    flag: '--s3-region',
+    env: 'ENTRENAR_S3_REGION',
+    kind: 'string',
+    valueName: 'REGION',
+    defaultText: 'AWS_REGION or the AWS config file',
+    description: 'region of the bucket',
+  },
+  {
+    key: 's3ForcePathStyle',
+    flag: '--s3-force-path-style',
+    env: 'ENTRENAR_S3_FORCE_PATH_STYLE',
+    kind: 'bool',
+    description: 'address objects as <endpoint>/<bucket>/<key> instead of <bucket>.<endpoint>/<key> (most self-hosted services need it)',
   },
 ];

@@ -1,113 +1,21 @@
-import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
-import type { Response } from 'supertest';
+import {
+  BOUNDARY,
+  binaryPayload,
+  blobDir,
+  bytesParser,
+  eventually,
+  expectError,
+  filesUnder,
+  multipartHead,
+  multipartTail,
+  rawRequest,
+  SHA256,
+  sha256,
+  tmpDir,
+} from '../support/artifacts.js';
 import { factories, uploadArtifact } from '../support/factories.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
-
-const SHA256 = /^sha256:[0-9a-f]{64}$/;
-
-function sha256(bytes: Buffer): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-/** Every byte value, then random bytes: several hundred KB that no text decoding survives. */
-function binaryPayload(size: number): Buffer {
-  const bytes = randomBytes(size);
-  for (let value = 0; value < 256; value++) {
-    bytes[value] = value;
-  }
-  return bytes;
-}
-
-/** Collects a response body as raw bytes, whatever its content type. */
-function bytesParser(res: unknown, callback: (error: Error | null, body: Buffer) => void): void {
-  // In Node, superagent hands the parser the raw response stream.
-  const response = res as NodeJS.ReadableStream;
-  const chunks: Buffer[] = [];
-  response.on('data', (chunk: Buffer) => chunks.push(chunk));
-  response.on('end', () => callback(null, Buffer.concat(chunks)));
-  response.on('error', (error: Error) => callback(error, Buffer.alloc(0)));
-}
-
-/** All files (not folders) below `root`, as paths relative to it; [] if it does not exist. */
-async function filesUnder(root: string): Promise<string[]> {
-  try {
-    const entries = await readdir(root, { recursive: true, withFileTypes: true });
-    return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return [];
-    }
-    throw error;
-  }
-}
-
-const tmpDir = (server: TestApp) => path.join(server.storage.dataDir, 'artifacts', 'tmp');
-const blobDir = (server: TestApp) => path.join(server.storage.dataDir, 'artifacts', 'blobs');
-
-/** Polls until `check` holds or the deadline passes; returns the last value either way. */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!check(value) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    value = await read();
-  }
-  return value;
-}
-
-interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/**
- * A request sent exactly as written: supertest (through WHATWG URL) would normalise `..` and
- * `//` in the path before the server ever saw them.
- */
-function rawRequest(
-  baseUrl: string,
-  options: { method: string; path: string; headers?: http.OutgoingHttpHeaders; chunks?: Buffer[] },
-): Promise<RawResponse> {
-  const { hostname, port } = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      { host: hostname, port, method: options.method, path: options.path, headers: options.headers },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    for (const chunk of options.chunks ?? []) {
-      request.write(chunk);
-    }
-    request.end();
-  });
-}
-
-const BOUNDARY = '----entrenar-test-boundary-7d1c2f';
-
-function multipartHead(fileName: string): Buffer {
-  return Buffer.from(
-    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
-  );
-}
-
-const multipartTail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
-
-function expectError(response: Response | RawResponse, status: number, code: string): void {
-  expect(response.status).toBe(status);
-  const body: unknown = 'text' in response ? response.body : JSON.parse(response.body);
-  expect(body).toEqual({ error: { code, message: expect.any(String) } });
-}
 
 describe('artifacts over HTTP', () => {
   let server: TestApp;
@@ -266,6 +174,7 @@ describe('artifacts over HTTP', () => {
 
       const response = await server.http().get(artifactsOf(run.id)).expect(200);
       expect(response.body).toEqual({
+        folders: [],
         artifacts: [
           {
             key: 'config.json',
@@ -288,7 +197,7 @@ describe('artifacts over HTTP', () => {
     it('answers an empty list for a run without artifacts', async () => {
       const run = await make.run();
       const response = await server.http().get(artifactsOf(run.id)).expect(200);
-      expect(response.body).toEqual({ artifacts: [] });
+      expect(response.body).toEqual({ artifacts: [], folders: [] });
     });
 
     it('pages with max_results and next_page_token, visiting every artifact once', async () => {
@@ -393,7 +302,7 @@ describe('artifacts over HTTP', () => {
         chunks: [body],
       });
       expect(response.status).toBe(201);
-      expect(JSON.parse(response.body)).toMatchObject({ key: 'escape.txt', size_bytes: 'escaped'.length });
+      expect(JSON.parse(response.text)).toMatchObject({ key: 'escape.txt', size_bytes: 'escaped'.length });
       const listed = await server.http().get(artifactsOf(run.id)).expect(200);
       expect((listed.body.artifacts as Array<{ key: string }>).map((artifact) => artifact.key)).toEqual(['escape.txt']);
     });

@@ -1,6 +1,7 @@
 export const MAX_ARTIFACT_KEY_LENGTH = 1024;
 
-function hasControlCharacter(text: string): boolean {
+/** Whether `text` holds a C0 control (NUL included), DEL or a C1 control. */
+export function hasControlCharacter(text: string): boolean {
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
     // C0 controls, DEL and the C1 controls (U+0080–U+009F).

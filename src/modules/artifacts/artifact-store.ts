@@ -5,9 +5,15 @@ export interface StagedBlob {
   /** Lowercase hex SHA-256 of the bytes. */
   readonly hash: string;
   readonly sizeBytes: number;
-  /** Makes the bytes available under their hash (a no-op if that hash is already stored). */
+  /**
+   * Makes the bytes available under their hash. When the hash is already stored it may keep the
+   * stored copy and drop the staged one: the garbage collector never deletes a blob while an
+   * upload holds a pending reference to it (see ArtifactGarbageCollector), so a blob seen to
+   * exist here stays until the upload's metadata row refers to it. If the blob is absent at
+   * commit time (it may have been collected just before), commit must write it again.
+   */
   commit(): Promise<void>;
-  /** Throws the staged bytes away. */
+  /** Throws the staged bytes away. Safe to call after commit (then it does nothing). */
   discard(): Promise<void>;
 }
 
@@ -26,13 +32,34 @@ export class BlobTooLargeError extends Error {
 
 /**
  * Content-addressed storage of artifact bytes: each distinct content is kept once, under its
- * SHA-256. Which run calls it what lives in the database.
+ * SHA-256. Which run calls it what lives in the database (`artifacts`), and which blobs exist
+ * and which uploads are about to refer to them lives in `artifact_blobs`; the store itself only
+ * keeps bytes.
  */
 export abstract class ArtifactStore {
-  /** Streams `source` to a staging area while hashing it; never holds the whole content in memory. */
+  /**
+   * Streams `source` to a staging area while hashing it; never holds the whole content in
+   * memory. Rejects with BlobTooLargeError past `limitBytes`, or with the source's error if it
+   * fails (a dropped connection); either way nothing staged is left behind.
+   */
   abstract stage(source: Readable, limitBytes: number): Promise<StagedBlob>;
-  /** A stream of the blob's bytes, or of one range of them. */
+  /** A stream of the blob's bytes, or of one range of them. Rejects if the blob does not exist. */
   abstract open(hash: string, range?: ByteRange): Promise<Readable>;
   abstract exists(hash: string): Promise<boolean>;
+  /**
+   * Removes the blob. Idempotent: deleting a blob that is not there succeeds. Only the garbage
+   * collector calls this, after checking in the database that nothing refers to the blob.
+   */
   abstract delete(hash: string): Promise<void>;
+
+  /**
+   * Removes staging leftovers (uploads abandoned by a crash) last written more than
+   * `olderThanMs` ago, and returns how many it removed. The garbage collector calls it on each
+   * pass with an age well past any upload in progress. Stores whose staging cleans itself up
+   * (e.g. a bucket lifecycle rule for incomplete multipart uploads) can keep this default.
+   */
+  sweepStaging(olderThanMs: number): Promise<number> {
+    void olderThanMs;
+    return Promise.resolve(0);
+  }
 }

@@ -1,8 +1,13 @@
 import busboy from 'busboy';
-import type { IncomingMessage } from 'node:http';
-import { Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Injectable, Logger } from '@nestjs/common';
 import { InvalidRequestError, PayloadTooLargeError } from '../../common/errors.js';
-import { ArtifactStore, BlobTooLargeError, StagedBlob } from './artifact-store.js';
+import { errorBody } from '../../common/filters/global-exception.filter.js';
+import { ArtifactStore, BlobTooLargeError, ByteRange, StagedBlob } from './artifact-store.js';
 
 /** A multipart upload received: the staged file and the form fields that came with it. */
 export interface ReceivedUpload {
@@ -12,33 +17,170 @@ export interface ReceivedUpload {
   fields: ReadonlyMap<string, string>;
 }
 
+/** A raw upload received: the staged body and its declared content type. */
+export interface ReceivedBody {
+  staged: StagedBlob;
+  contentType: string;
+}
+
+/** What a download serves: one stored blob and how to present it. */
+export interface BlobDownload {
+  hash: string;
+  sizeBytes: number;
+  contentType: string;
+  /** The name a browser saves it under (`Content-Disposition: attachment`). */
+  fileName: string;
+  open(range?: ByteRange): Promise<Readable>;
+}
+
 const MAX_FIELDS = 20;
 const MAX_FIELD_BYTES = 64 * 1024;
+/**
+ * After refusing an upload we answer at once, then keep discarding what the client still sends
+ * for this long (a lingering close, so the client can read the answer rather than meet a reset
+ * mid-send), then cut the connection.
+ */
+const LINGER_MS = 5_000;
+const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+/** Buffer between the socket and the store while staging a raw body. */
+const BODY_BUFFER_BYTES = 1024 * 1024;
+/** `type/subtype` with optional parameters, printable ASCII only. */
+const CONTENT_TYPE = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(\s*;[\x20-\x7e]*)?$/;
 
-/** Drains what is left of a request we stopped reading, so the connection stays usable. */
-function drain(request: IncomingMessage): void {
-  request.unpipe();
-  request.resume();
+/** The content type to store for a declared one: kept if well-formed, else the generic binary type. */
+export function storedContentType(declared: string | undefined): string {
+  const value = declared?.trim();
+  return value && value.length <= 255 && CONTENT_TYPE.test(value) ? value : DEFAULT_CONTENT_TYPE;
+}
+
+/** `attachment; filename=…` safe for any name (RFC 6266 / 5987). */
+export function contentDisposition(fileName: string): string {
+  const base = path.posix.basename(fileName);
+  const ascii = base.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(base)}`;
+}
+
+/** The entity tag of a blob: its content hash, as the API shows it. */
+export function blobEtag(hash: string): string {
+  return `"sha256:${hash}"`;
 }
 
 /**
- * Where HTTP meets the artifact store: parses `multipart/form-data` with busboy as the bytes
- * arrive and streams the `file` part straight into the store (hashing on the way), so an upload
- * of any size is never held in memory.
+ * Whether a Range request may be answered partially given its If-Range (RFC 9110 §13.1.5): only
+ * when If-Range is absent or names the current entity tag exactly (a date, or another tag, means
+ * the client's partial copy may be stale, so it gets the whole file).
+ */
+export function ifRangeAllowsPartial(ifRange: string | undefined, etag: string): boolean {
+  if (ifRange === undefined) {
+    return true;
+  }
+  return ifRange.trim() === etag;
+}
+
+class UploadInterruptedError extends InvalidRequestError {
+  constructor() {
+    super('upload interrupted: the client closed the connection before the whole body arrived');
+  }
+}
+
+function tooLarge(limitBytes: number, declared?: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(
+    declared === undefined
+      ? `request body is larger than the limit of ${limitBytes} bytes`
+      : `request body of ${declared} bytes is larger than the limit of ${limitBytes} bytes`,
+  );
+}
+
+function declaredLength(request: IncomingMessage): number | undefined {
+  const header = request.headers['content-length'];
+  if (header === undefined || !/^\d+$/.test(header)) {
+    return undefined;
+  }
+  return Number(header);
+}
+
+/**
+ * Where HTTP meets the artifact store, in both directions. Uploads stream from the socket
+ * through the hash into the store's staging area (multipart parsed by busboy as the bytes
+ * arrive, or the raw body), so an upload of any size is never held in memory. Downloads stream
+ * from the store to the socket with backpressure, with ETag, If-None-Match, Range and If-Range
+ * handled through Express' own parsers (`fresh`, `range-parser`).
  */
 @Injectable()
 export class ArtifactTransferAdapter {
+  private readonly logger = new Logger('ArtifactTransfer');
+
+  /**
+   * Stops reading an upload that will not be stored. What is left of the body is discarded
+   * while the answer goes out, for at most LINGER_MS; then the connection is closed.
+   */
+  refuseBody(request: IncomingMessage): void {
+    request.unpipe();
+    if (request.complete || request.destroyed) {
+      return;
+    }
+    request.resume();
+    const timer = setTimeout(() => {
+      if (!request.complete) {
+        request.socket.destroy();
+      }
+    }, LINGER_MS);
+    timer.unref();
+    request.once('close', () => clearTimeout(timer));
+  }
+
+  /** Throws PAYLOAD_TOO_LARGE, refusing the body, when the declared length is over the limit. */
+  rejectDeclaredTooLarge(request: IncomingMessage, limitBytes: number): void {
+    const declared = declaredLength(request);
+    if (declared !== undefined && declared > limitBytes) {
+      this.refuseBody(request);
+      throw tooLarge(limitBytes, declared);
+    }
+  }
+
+  /** Streams a raw request body (any content type) into the store's staging area. */
+  async receiveBody(request: IncomingMessage, store: ArtifactStore, limitBytes: number): Promise<ReceivedBody> {
+    this.rejectDeclaredTooLarge(request, limitBytes);
+    // The store's pipeline destroys its source on failure; stage a pass-through instead of the
+    // request itself, so a refusal can still answer on this connection.
+    const body = new PassThrough({ highWaterMark: BODY_BUFFER_BYTES });
+    const interrupted = () => {
+      if (!request.complete) {
+        body.destroy(new UploadInterruptedError());
+      }
+    };
+    request.once('close', interrupted);
+    request.once('error', interrupted);
+    request.pipe(body);
+    try {
+      const staged = await store.stage(body, limitBytes);
+      return { staged, contentType: storedContentType(request.headers['content-type']) };
+    } catch (error) {
+      this.refuseBody(request);
+      if (error instanceof BlobTooLargeError) {
+        throw tooLarge(limitBytes);
+      }
+      if (error instanceof UploadInterruptedError || !request.complete) {
+        throw new UploadInterruptedError();
+      }
+      throw error;
+    } finally {
+      request.off('close', interrupted);
+      request.off('error', interrupted);
+    }
+  }
+
   receiveMultipart(request: IncomingMessage, store: ArtifactStore, limitBytes: number): Promise<ReceivedUpload> {
-    const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limitBytes) {
-      drain(request);
-      return Promise.reject(new PayloadTooLargeError(`request body of ${declared} bytes is larger than the limit of ${limitBytes} bytes`));
+    try {
+      this.rejectDeclaredTooLarge(request, limitBytes);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     let parser: busboy.Busboy;
     try {
       parser = busboy({ headers: request.headers, limits: { files: 1, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES } });
     } catch {
-      drain(request);
+      this.refuseBody(request);
       return Promise.reject(new InvalidRequestError('expected a multipart/form-data body with a "file" part'));
     }
 
@@ -46,7 +188,7 @@ export class ArtifactTransferAdapter {
       const fields = new Map<string, string>();
       let staging: Promise<StagedBlob> | undefined;
       let fileName = '';
-      let contentType = 'application/octet-stream';
+      let contentType = DEFAULT_CONTENT_TYPE;
       let problem: Error | undefined;
       let finished = false;
       let fileStream: (NodeJS.ReadableStream & { destroy(error?: Error): void }) | undefined;
@@ -58,7 +200,7 @@ export class ArtifactTransferAdapter {
         finished = true;
         // Stop the file part so staging fails and removes its temporary file.
         fileStream?.destroy(new Error('upload abandoned'));
-        drain(request);
+        this.refuseBody(request);
         // Answer only once the staged bytes are gone, so an error response means nothing was kept.
         const cleanup = staging ? staging.then((staged) => staged.discard()) : Promise.resolve();
         cleanup.then(
@@ -74,6 +216,10 @@ export class ArtifactTransferAdapter {
         fields.set(name, value);
       });
       parser.on('file', (name, stream, info) => {
+        // busboy destroys a file part with an error when the form breaks off, possibly after
+        // staging has stopped listening to it: that failure is reported through the parser and
+        // the staging promise, so the part's own error event must not go unhandled.
+        stream.on('error', () => undefined);
         if (name !== 'file' || staging) {
           problem ??= new InvalidRequestError(`${name}: unexpected file part; send exactly one part named "file"`);
           stream.resume();
@@ -81,11 +227,11 @@ export class ArtifactTransferAdapter {
         }
         fileStream = stream;
         fileName = info.filename ?? '';
-        contentType = info.mimeType || 'application/octet-stream';
+        contentType = storedContentType(info.mimeType);
         staging = store.stage(stream, limitBytes);
         staging.catch((error: unknown) => {
           if (error instanceof BlobTooLargeError) {
-            fail(new PayloadTooLargeError(`file is larger than the limit of ${limitBytes} bytes`));
+            fail(tooLarge(limitBytes));
           }
         });
       });
@@ -124,10 +270,78 @@ export class ArtifactTransferAdapter {
       });
       request.on('close', () => {
         if (!request.complete) {
-          fail(new InvalidRequestError('upload interrupted: the client closed the connection'));
+          fail(new UploadInterruptedError());
         }
       });
       request.pipe(parser);
     });
+  }
+
+  /**
+   * Sends a blob: 304 when If-None-Match names its ETag, 206 with one range when Range asks for
+   * one (and If-Range, if sent, still matches), 416 when the range lies outside the blob, else
+   * 200 with the whole content. Several ranges are answered with the whole content, as RFC 9110
+   * allows. HEAD gets the same headers without a body.
+   */
+  async sendBlob(incoming: IncomingMessage, outgoing: ServerResponse, blob: BlobDownload): Promise<void> {
+    const request = incoming as Request;
+    const response = outgoing as Response;
+    const etag = blobEtag(blob.hash);
+    response.setHeader('ETag', etag);
+    response.setHeader('Accept-Ranges', 'bytes');
+    // Keys can be overwritten: let caches keep the bytes, but revalidate (cheaply, by ETag).
+    response.setHeader('Cache-Control', 'private, no-cache');
+    if (request.fresh) {
+      response.statusCode = 304;
+      response.end();
+      return;
+    }
+
+    let range: ByteRange | undefined;
+    const ifRange = request.headers['if-range'];
+    if (request.headers.range !== undefined && ifRangeAllowsPartial(typeof ifRange === 'string' ? ifRange : undefined, etag)) {
+      const ranges = request.range(blob.sizeBytes, { combine: true });
+      if (ranges === -1) {
+        response.setHeader('Content-Range', `bytes */${blob.sizeBytes}`);
+        const problem = {
+          status: 416,
+          code: 'INVALID_REQUEST' as const,
+          mlflowCode: 'INVALID_PARAMETER_VALUE' as const,
+          message: `range not satisfiable: ${request.headers.range} (the artifact has ${blob.sizeBytes} bytes)`,
+          internal: false,
+        };
+        response.status(416).json(errorBody(request.originalUrl, problem).body);
+        return;
+      }
+      // -2 (malformed) and non-byte units are ignored, as RFC 9110 requires.
+      if (Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1) {
+        range = { start: ranges[0].start, end: ranges[0].end };
+      }
+    }
+
+    const length = range ? range.end - range.start + 1 : blob.sizeBytes;
+    const bodyless = request.method === 'HEAD' || length === 0;
+    const stream = bodyless ? undefined : await blob.open(range);
+    response.statusCode = range ? 206 : 200;
+    if (range) {
+      response.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${blob.sizeBytes}`);
+    }
+    response.setHeader('Content-Type', blob.contentType);
+    response.setHeader('Content-Length', String(length));
+    response.setHeader('Content-Disposition', contentDisposition(blob.fileName));
+    response.setHeader('X-Content-Type-Options', 'nosniff');
+    if (!stream) {
+      response.end();
+      return;
+    }
+    try {
+      await pipeline(stream, response);
+    } catch (error) {
+      // The client went away, or the store failed mid-stream: pipeline has destroyed both
+      // sides, so the client sees a short body rather than a wrong one.
+      if (!response.writableFinished && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+        this.logger.warn(`download of blob ${blob.hash} failed mid-stream: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
   }
 }

@@ -1,14 +1,34 @@
-import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Req, StreamableFile } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { IncomingMessage } from 'node:http';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, ApiErrorResponses } from '../../common/decorators/api-error-responses.decorator.js';
 import { ArtifactsService } from './artifacts.service.js';
-import { ArtifactListResponseDto, ArtifactPageQueryDto, ArtifactUploadResponseDto, UploadArtifactDto } from './dto/artifact.dto.js';
+import {
+  ArtifactListQueryDto,
+  ArtifactListResponseDto,
+  ArtifactUploadQueryDto,
+  ArtifactUploadResponseDto,
+  UploadArtifactDto,
+} from './dto/artifact.dto.js';
 
 /** Express 5 hands a `*key` wildcard over as its path segments. */
-function joinKey(key: string | string[]): string {
+export function joinKey(key: string | string[]): string {
   return Array.isArray(key) ? key.join('/') : key;
 }
+
+const KEY_PARAM = { name: 'key', description: 'the artifact key, `/` for folders', example: 'checkpoints/model.safetensors' } as const;
 
 @ApiTags('Artifacts')
 @ApiErrorResponses()
@@ -18,34 +38,95 @@ export class ArtifactsController {
 
   @Post()
   @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({ summary: 'Upload a file (multipart/form-data: `file`, optional `key`)' })
+  @ApiOperation({ summary: 'Upload a file (multipart/form-data: `file`, optional `key`), streamed to storage while hashed' })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadArtifactDto })
-  @ApiCreatedResponse({ type: ArtifactUploadResponseDto })
-  @ApiError(400, 'INVALID_REQUEST: not multipart, no file part, or a key that escapes the run folder')
+  @ApiCreatedResponse({ type: ArtifactUploadResponseDto, description: 'stored (or the key already held exactly these bytes)' })
+  @ApiError(400, 'INVALID_REQUEST: not multipart, no file part, a key that escapes the run folder, or the upload was cut off')
   @ApiError(404, 'NOT_FOUND: no run with this id')
-  @ApiError(409, 'CONFLICT: the key already holds different bytes, or the run is deleted')
-  @ApiError(413, 'PAYLOAD_TOO_LARGE: larger than --max-body-size')
-  uploadArtifact(@Param('runId') runId: string, @Req() request: IncomingMessage): Promise<ArtifactUploadResponseDto> {
-    return this.artifacts.uploadMultipart(runId, request);
+  @ApiError(409, 'CONFLICT: the key already holds different bytes (and overwrite is not set), or the run is deleted')
+  @ApiError(413, 'PAYLOAD_TOO_LARGE: larger than --max-body-size; nothing is kept')
+  uploadArtifact(
+    @Param('runId') runId: string,
+    @Query() query: ArtifactUploadQueryDto,
+    @Req() request: IncomingMessage,
+  ): Promise<ArtifactUploadResponseDto> {
+    return this.artifacts.uploadMultipart(runId, request, query);
+  }
+
+  @Put('*key')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({
+    summary: 'Upload a file as the raw request body (`curl -T file URL`), streamed to storage while hashed',
+    description:
+      'Any Content-Type is accepted and stored as the artifact\'s type (default application/octet-stream). With "Expect: 100-continue" ' +
+      'and a Content-Length over --max-body-size the 413 comes before the body is sent.',
+  })
+  @ApiParam(KEY_PARAM)
+  @ApiConsumes('application/octet-stream')
+  @ApiBody({ description: 'the file', schema: { type: 'string', format: 'binary' } })
+  @ApiCreatedResponse({ type: ArtifactUploadResponseDto, description: 'stored (or the key already held exactly these bytes)' })
+  @ApiError(400, 'INVALID_REQUEST: a key that escapes the run folder, or the upload was cut off')
+  @ApiError(404, 'NOT_FOUND: no run with this id')
+  @ApiError(409, 'CONFLICT: the key already holds different bytes (and overwrite is not set), or the run is deleted')
+  @ApiError(413, 'PAYLOAD_TOO_LARGE: larger than --max-body-size; nothing is kept')
+  uploadRawArtifact(
+    @Param('runId') runId: string,
+    @Param('key') key: string | string[],
+    @Query() query: ArtifactUploadQueryDto,
+    @Req() request: IncomingMessage,
+  ): Promise<ArtifactUploadResponseDto> {
+    return this.artifacts.uploadRaw(runId, joinKey(key), request, query);
   }
 
   @Get()
-  @ApiOperation({ summary: 'List the artifacts of a run, by key' })
+  @ApiOperation({
+    summary: 'List the artifacts of a run, by key',
+    description:
+      'Recursive by default. `prefix` narrows to keys starting with it; `delimiter=/` lists one folder level, with sub-folders in `folders`.',
+  })
   @ApiOkResponse({ type: ArtifactListResponseDto })
+  @ApiError(400, 'INVALID_REQUEST: a bad prefix, delimiter, max_results or page_token')
   @ApiError(404, 'NOT_FOUND: no run with this id')
-  listArtifacts(@Param('runId') runId: string, @Query() query: ArtifactPageQueryDto): Promise<ArtifactListResponseDto> {
+  listArtifacts(@Param('runId') runId: string, @Query() query: ArtifactListQueryDto): Promise<ArtifactListResponseDto> {
     return this.artifacts.list(runId, query);
   }
 
   @Get('*key')
-  @ApiOperation({ summary: 'Download an artifact (streamed)' })
-  @ApiParam({ name: 'key', description: 'the artifact key, `/` for folders', example: 'model.safetensors' })
+  @ApiOperation({
+    summary: 'Download an artifact (streamed)',
+    description:
+      'Sends Content-Length, Content-Type, ETag (the content hash) and Accept-Ranges. If-None-Match with the ETag → 304; ' +
+      'Range with one byte range → 206 (resume a broken download; If-Range is honoured); several ranges → the whole file.',
+  })
+  @ApiParam(KEY_PARAM)
+  @ApiHeader({ name: 'Range', required: false, description: 'one byte range, e.g. `bytes=1048576-`' })
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'an ETag from an earlier download' })
   @ApiProduces('application/octet-stream')
   @ApiOkResponse({ description: 'the bytes', schema: { type: 'string', format: 'binary' } })
+  @ApiResponse({ status: 206, description: 'the requested range (Content-Range says which)', schema: { type: 'string', format: 'binary' } })
+  @ApiResponse({ status: 304, description: 'If-None-Match matched: the copy the client has is current' })
   @ApiError(400, 'INVALID_REQUEST: a key that escapes the run folder')
   @ApiError(404, 'NOT_FOUND: no run or no artifact with this key')
-  downloadArtifact(@Param('runId') runId: string, @Param('key') key: string | string[]): Promise<StreamableFile> {
-    return this.artifacts.download(runId, joinKey(key));
+  @ApiError(416, 'INVALID_REQUEST: the range starts past the end of the artifact (Content-Range: bytes */size)')
+  downloadArtifact(
+    @Param('runId') runId: string,
+    @Param('key') key: string | string[],
+    @Req() request: IncomingMessage,
+    @Res() response: ServerResponse,
+  ): Promise<void> {
+    return this.artifacts.download(runId, joinKey(key), request, response);
+  }
+
+  @Delete('*key')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Delete an artifact; its bytes are freed when no other artifact has the same content' })
+  @ApiParam(KEY_PARAM)
+  @ApiNoContentResponse({ description: 'deleted' })
+  @ApiError(400, 'INVALID_REQUEST: a key that escapes the run folder')
+  @ApiError(404, 'NOT_FOUND: no run or no artifact with this key')
+  @ApiError(409, 'CONFLICT: the run is deleted')
+  deleteArtifact(@Param('runId') runId: string, @Param('key') key: string | string[]): Promise<void> {
+    return this.artifacts.remove(runId, joinKey(key));
   }
 }

@@ -1,32 +1,35 @@
 import { Module } from '@nestjs/common';
-import path from 'node:path';
 import { SERVER_CONFIG } from '../../config/config.module.js';
 import type { ServerConfig } from '../../config/server-config.js';
+import { ExperimentsModule } from '../experiments/experiments.module.js';
 import { RunsModule } from '../runs/runs.module.js';
+import { ArtifactBlobRepository } from './artifact-blob.repository.js';
+import { ArtifactGarbageCollector } from './artifact-gc.service.js';
 import { ArtifactStore } from './artifact-store.js';
+import { createArtifactStore } from './artifact-store.provider.js';
 import { ArtifactTransferAdapter } from './artifact-transfer.adapter.js';
 import { ArtifactRepository } from './artifact.repository.js';
 import { ArtifactsController } from './artifacts.controller.js';
 import { ArtifactsService } from './artifacts.service.js';
-import { LocalArtifactStore } from './local-artifact.store.js';
+import { MlflowArtifactsController } from './mlflow-artifacts.controller.js';
+import { MlflowArtifactsService } from './mlflow-artifacts.service.js';
 
 @Module({
-  imports: [RunsModule],
-  controllers: [ArtifactsController],
+  imports: [RunsModule, ExperimentsModule],
+  controllers: [ArtifactsController, MlflowArtifactsController],
   providers: [
     ArtifactsService,
+    MlflowArtifactsService,
     ArtifactRepository,
+    ArtifactBlobRepository,
+    ArtifactGarbageCollector,
     ArtifactTransferAdapter,
     {
       provide: ArtifactStore,
       inject: [SERVER_CONFIG],
-      useFactory: async (config: ServerConfig) => {
-        const store = new LocalArtifactStore(path.resolve(config.dataDir, 'artifacts'));
-        await store.init();
-        return store;
-      },
+      useFactory: (config: ServerConfig) => createArtifactStore(config),
     },
   ],
-  exports: [ArtifactsService, ArtifactStore, ArtifactRepository],
+  exports: [ArtifactsService, ArtifactStore, ArtifactRepository, ArtifactGarbageCollector],
 })
 export class ArtifactsModule {}

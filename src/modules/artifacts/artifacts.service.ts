@@ -1,26 +1,46 @@
-import { Inject, Injectable, StreamableFile } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
-import path from 'node:path';
-import { ConflictError, InvalidRequestError, NotFoundError } from '../../common/errors.js';
-import { decodePageToken, pageOf } from '../../common/paging.js';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ConflictError, DomainError, InvalidRequestError, NotFoundError } from '../../common/errors.js';
+import { decodePageToken, encodePageToken } from '../../common/paging.js';
 import { toRfc3339 } from '../../common/time.js';
 import { SERVER_CONFIG } from '../../config/config.module.js';
 import type { ServerConfig } from '../../config/server-config.js';
+import type { RunWriteTarget } from '../runs/run.repository.js';
 import { RunsService } from '../runs/runs.service.js';
+import { ArtifactBlobRepository } from './artifact-blob.repository.js';
+import { ArtifactGarbageCollector, PIN_LEASE_MS } from './artifact-gc.service.js';
 import { artifactKeyProblem } from './artifact-key.js';
+import { listingPage, ListingEntry } from './artifact-listing.js';
 import { ArtifactStore, StagedBlob } from './artifact-store.js';
-import { ArtifactTransferAdapter } from './artifact-transfer.adapter.js';
-import { ArtifactRepository } from './artifact.repository.js';
-import { ArtifactDto, ArtifactListResponseDto, ArtifactPageQueryDto, ArtifactUploadResponseDto } from './dto/artifact.dto.js';
+import { ArtifactTransferAdapter, BlobDownload } from './artifact-transfer.adapter.js';
+import { ArtifactRepository, PathBound } from './artifact.repository.js';
+import {
+  ArtifactDto,
+  ArtifactListQueryDto,
+  ArtifactListResponseDto,
+  ArtifactUploadQueryDto,
+  ArtifactUploadResponseDto,
+} from './dto/artifact.dto.js';
 import { ArtifactEntity } from './entities/artifact.entity.js';
 
 const DEFAULT_ARTIFACT_PAGE = 1000;
 
-function isPathCursor(value: Record<string, unknown>): value is { p: string } {
-  return typeof value.p === 'string';
+/** A page cursor: after a key (`a`), or at a key (`f`, the end of a folder). */
+type ListingCursor = { a: string } | { f: string };
+
+function isListingCursor(value: Record<string, unknown>): value is ListingCursor {
+  return typeof value.a === 'string' || typeof value.f === 'string';
 }
 
-function toArtifactDto(row: ArtifactEntity): ArtifactDto {
+function boundOf(cursor: ListingCursor): PathBound {
+  return 'a' in cursor ? { path: cursor.a, inclusive: false } : { path: cursor.f, inclusive: true };
+}
+
+function cursorOf(bound: PathBound): ListingCursor {
+  return bound.inclusive ? { f: bound.path } : { a: bound.path };
+}
+
+export function toArtifactDto(row: ArtifactEntity): ArtifactDto {
   return {
     key: row.path,
     hash: `sha256:${row.hash}`,
@@ -30,90 +50,248 @@ function toArtifactDto(row: ArtifactEntity): ArtifactDto {
   };
 }
 
-/** `attachment; filename=…` safe for any name (RFC 6266 / 5987). */
-function contentDisposition(key: string): string {
-  const base = path.posix.basename(key);
-  const ascii = base.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(base)}`;
+function toUploadResponse(row: ArtifactEntity): ArtifactUploadResponseDto {
+  return { key: row.path, hash: `sha256:${row.hash}`, size_bytes: row.size_bytes };
 }
 
+/** The key, or INVALID_REQUEST naming why it cannot be one. */
+function requireKey(key: string): string {
+  const problem = artifactKeyProblem(key);
+  if (problem !== undefined) {
+    throw new InvalidRequestError(`key: ${problem}`);
+  }
+  return key;
+}
+
+/**
+ * The rules of run artifacts, shared by the seed API and the MLflow artifact proxy: one store,
+ * one table, so a file logged through either API is read through the other.
+ */
 @Injectable()
 export class ArtifactsService {
+  private readonly logger = new Logger('Artifacts');
+
   constructor(
     private readonly artifacts: ArtifactRepository,
+    private readonly blobs: ArtifactBlobRepository,
     private readonly runs: RunsService,
     private readonly store: ArtifactStore,
     private readonly transfer: ArtifactTransferAdapter,
+    private readonly gc: ArtifactGarbageCollector,
     @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
   ) {}
 
   /**
-   * Stores a multipart upload under `key` (or the file's name). Uploading the same bytes to the
-   * same key again is accepted; different bytes under an existing key are a CONFLICT.
+   * Stores a multipart upload under `key` (or the file's name). The same bytes under the same
+   * key again are accepted; different bytes under an existing key are a CONFLICT unless
+   * `overwrite` is set.
    */
-  async uploadMultipart(runId: string, request: IncomingMessage): Promise<ArtifactUploadResponseDto> {
-    const run = await this.runs.requireWritable(runId);
+  async uploadMultipart(runId: string, request: IncomingMessage, query: ArtifactUploadQueryDto): Promise<ArtifactUploadResponseDto> {
+    const run = await this.beforeBody(request, () => this.runs.requireWritable(runId));
     const upload = await this.transfer.receiveMultipart(request, this.store, this.config.maxBodySize);
-    const { staged } = upload;
+    const key = upload.fields.get('key') ?? upload.fileName;
+    return this.record(run, runId, key, upload.contentType, upload.staged, query.overwrite ?? false);
+  }
+
+  /** Stores the raw request body (any content type, streamed) under `key`; same rules as multipart. */
+  uploadRaw(runId: string, key: string, request: IncomingMessage, query: ArtifactUploadQueryDto): Promise<ArtifactUploadResponseDto> {
+    return this.uploadBody(request, query.overwrite ?? false, () => Promise.resolve({ runId, key }));
+  }
+
+  /**
+   * Stores the raw request body as the artifact `locate` names (also the MLflow proxy's PUT).
+   * Everything that can refuse the upload (the target, the key, the run's state, a declared
+   * length over the limit) is checked before the body is read.
+   */
+  async uploadBody(
+    request: IncomingMessage,
+    overwrite: boolean,
+    locate: () => Promise<{ runId: string; key: string }>,
+  ): Promise<ArtifactUploadResponseDto> {
+    const { run, runId, key } = await this.beforeBody(request, async () => {
+      const target = await locate();
+      requireKey(target.key);
+      const writable = await this.runs.requireWritable(target.runId);
+      this.transfer.rejectDeclaredTooLarge(request, this.config.maxBodySize);
+      return { run: writable, ...target };
+    });
+    const body = await this.transfer.receiveBody(request, this.store, this.config.maxBodySize);
+    return this.record(run, runId, key, body.contentType, body.staged, overwrite);
+  }
+
+  async download(runId: string, key: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const run = await this.runs.requireReadable(runId);
+    requireKey(key);
+    const row = await this.artifacts.findByPath(run.id, key);
+    if (!row) {
+      if (await this.artifacts.hasFolder(run.id, key)) {
+        throw new DomainError('NOT_FOUND', `'${key}' is a folder of run ${runId}, not a file: list it with ?prefix=${key}/&delimiter=/`);
+      }
+      throw new NotFoundError('Artifact', `${runId}/${key}`);
+    }
+    await this.sendFile(request, response, row);
+  }
+
+  /** Streams a stored artifact (ETag, Range, 304 and 416 included); `contentType` overrides the stored one. */
+  sendFile(request: IncomingMessage, response: ServerResponse, row: ArtifactEntity, contentType = row.content_type): Promise<void> {
+    const download: BlobDownload = {
+      hash: row.hash,
+      sizeBytes: row.size_bytes,
+      contentType,
+      fileName: row.path,
+      open: (range) => this.store.open(row.hash, range),
+    };
+    return this.transfer.sendBlob(request, response, download);
+  }
+
+  async list(runId: string, query: ArtifactListQueryDto): Promise<ArtifactListResponseDto> {
+    const run = await this.runs.requireReadable(runId);
+    const cursor = decodePageToken(query.page_token, isListingCursor);
+    const page = await listingPage((from, limit) => this.artifacts.listFrom(run.id, from, limit), {
+      prefix: query.prefix ?? '',
+      delimiter: query.delimiter,
+      start: cursor ? boundOf(cursor) : undefined,
+      limit: query.max_results ?? DEFAULT_ARTIFACT_PAGE,
+    });
+    const artifacts: ArtifactDto[] = [];
+    const folders: string[] = [];
+    for (const entry of page.entries) {
+      if (entry.kind === 'file') {
+        artifacts.push(toArtifactDto(entry.row));
+      } else {
+        folders.push(entry.folder);
+      }
+    }
+    return { artifacts, folders, next_page_token: page.next ? encodePageToken(cursorOf(page.next)) : undefined };
+  }
+
+  /** Every entry directly in the folder `folder` ('' for the run's root), files and sub-folders in key order. */
+  async listFolder(runInternalId: number, folder: string): Promise<ListingEntry<ArtifactEntity>[]> {
+    const prefix = folder === '' ? '' : `${folder}/`;
+    const entries: ListingEntry<ArtifactEntity>[] = [];
+    let start: PathBound | undefined;
+    do {
+      const page = await listingPage((from, limit) => this.artifacts.listFrom(runInternalId, from, limit), {
+        prefix,
+        delimiter: '/',
+        start,
+        limit: DEFAULT_ARTIFACT_PAGE,
+      });
+      entries.push(...page.entries);
+      start = page.next;
+    } while (start);
+    return entries;
+  }
+
+  findFile(runInternalId: number, key: string): Promise<ArtifactEntity | undefined> {
+    return this.artifacts.findByPath(runInternalId, key);
+  }
+
+  /** Deletes one artifact; its blob is freed if no other artifact has the same content. */
+  async remove(runId: string, key: string): Promise<void> {
+    const run = await this.runs.requireWritable(runId);
+    requireKey(key);
+    const hash = await this.artifacts.deleteByPath(run.id, key);
+    if (hash === undefined) {
+      throw new NotFoundError('Artifact', `${runId}/${key}`);
+    }
+    await this.gc.collect([hash]);
+  }
+
+  /**
+   * Deletes the file `key` or everything in the folder `key/` ('' for every artifact of the
+   * run), freeing blobs nothing else refers to. Returns how many artifacts were deleted.
+   */
+  async removeFileOrFolder(runInternalId: number, key: string): Promise<number> {
+    const hashes = await this.artifacts.deleteFileOrFolder(runInternalId, key);
+    await this.gc.collect(hashes);
+    return hashes.length;
+  }
+
+  /**
+   * Runs the checks that decide whether an upload is wanted before its body is read; if one
+   * fails, the body is refused (not read to the end) and the error answered at once.
+   */
+  private async beforeBody<T>(request: IncomingMessage, checks: () => Promise<T>): Promise<T> {
     try {
-      return await this.record(run.id, runId, upload.fields.get('key') ?? upload.fileName, upload.contentType, staged);
+      return await checks();
     } catch (error) {
-      // Whatever failed (a bad key, a conflict, the database), the staged bytes must not linger.
-      await staged.discard().catch(() => undefined);
+      this.transfer.refuseBody(request);
       throw error;
     }
   }
 
+  /**
+   * Records staged bytes as the artifact `key`, then gives up the staged copy whatever happens.
+   *
+   * The blob is protected from the garbage collector by a pending reference from before it is
+   * committed until after its row is recorded. If the row cannot be recorded (a conflict, a
+   * database failure), the committed blob is collected at once unless something else refers to
+   * it; if the process dies in between, the pending reference expires and a later full pass
+   * collects it.
+   */
   private async record(
-    runInternalId: number,
+    run: RunWriteTarget,
     runId: string,
     key: string,
     contentType: string,
     staged: StagedBlob,
+    overwrite: boolean,
   ): Promise<ArtifactUploadResponseDto> {
-    const problem = artifactKeyProblem(key);
-    if (problem !== undefined) {
-      throw new InvalidRequestError(`key: ${problem}`);
+    try {
+      requireKey(key);
+      const existing = await this.artifacts.findByPath(run.id, key);
+      if (existing && existing.hash === staged.hash) {
+        return toUploadResponse(existing);
+      }
+      if (existing && !overwrite) {
+        throw this.conflict(runId, key, existing.hash);
+      }
+      const now = Date.now();
+      await this.blobs.pin(staged.hash, staged.sizeBytes, now, now + PIN_LEASE_MS);
+      let recorded: ArtifactEntity | undefined;
+      let previousHash: string | undefined;
+      try {
+        await staged.commit();
+        const artifact = {
+          run_id: run.id,
+          path: key,
+          hash: staged.hash,
+          size_bytes: staged.sizeBytes,
+          content_type: contentType,
+          created_at: Date.now(),
+        };
+        if (overwrite) {
+          ({ row: recorded, previousHash } = await this.artifacts.replace(artifact));
+        } else {
+          const { row } = await this.artifacts.insertOrGet(artifact);
+          if (row.hash !== staged.hash) {
+            // Another upload took the key between our check and our insert.
+            throw this.conflict(runId, key, row.hash);
+          }
+          recorded = row;
+        }
+      } finally {
+        await this.blobs.unpin(staged.hash).catch((error: unknown) => {
+          this.logger.warn(`could not drop the pending reference to blob ${staged.hash}; it expires by itself: ${String(error)}`);
+        });
+        if (!recorded) {
+          await this.gc.collect([staged.hash]);
+        }
+      }
+      if (previousHash !== undefined && previousHash !== staged.hash) {
+        await this.gc.collect([previousHash]);
+      }
+      return toUploadResponse(recorded);
+    } finally {
+      // A no-op once committed; otherwise the staged bytes must not linger.
+      await staged.discard().catch(() => undefined);
     }
-    const existing = await this.artifacts.findByPath(runInternalId, key);
-    if (existing && existing.hash !== staged.hash) {
-      throw new ConflictError(`artifact '${key}' of run ${runId} already holds different bytes (sha256:${existing.hash})`);
-    }
-    await staged.commit();
-    const { row } = await this.artifacts.insertOrGet({
-      run_id: runInternalId,
-      path: key,
-      hash: staged.hash,
-      size_bytes: staged.sizeBytes,
-      content_type: contentType,
-      created_at: Date.now(),
-    });
-    if (row.hash !== staged.hash) {
-      throw new ConflictError(`artifact '${key}' of run ${runId} already holds different bytes (sha256:${row.hash})`);
-    }
-    return { key, hash: `sha256:${row.hash}`, size_bytes: row.size_bytes };
   }
 
-  async download(runId: string, key: string): Promise<StreamableFile> {
-    const run = await this.runs.requireReadable(runId);
-    const problem = artifactKeyProblem(key);
-    if (problem !== undefined) {
-      throw new InvalidRequestError(`key: ${problem}`);
-    }
-    const row = await this.artifacts.findByPath(run.id, key);
-    if (!row) {
-      throw new NotFoundError('Artifact', `${runId}/${key}`);
-    }
-    const stream = await this.store.open(row.hash);
-    return new StreamableFile(stream, { type: row.content_type, length: row.size_bytes, disposition: contentDisposition(key) });
-  }
-
-  async list(runId: string, query: ArtifactPageQueryDto): Promise<ArtifactListResponseDto> {
-    const run = await this.runs.requireReadable(runId);
-    const limit = query.max_results ?? DEFAULT_ARTIFACT_PAGE;
-    const cursor = decodePageToken(query.page_token, isPathCursor);
-    const rows = await this.artifacts.listByRun(run.id, { afterPath: cursor?.p, limit });
-    const page = pageOf(rows, limit, (last) => ({ p: last.path }), toArtifactDto);
-    return { artifacts: page.items, next_page_token: page.nextPageToken };
+  private conflict(runId: string, key: string, existingHash: string): ConflictError {
+    return new ConflictError(
+      `artifact '${key}' of run ${runId} already holds different bytes (sha256:${existingHash}); send ?overwrite=true to replace them`,
+    );
   }
 }

@@ -1,0 +1,257 @@
+import { Injectable } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { DomainError, InvalidRequestError, NotFoundError, NotImplementedError } from '../../common/errors.js';
+import { ExperimentsService } from '../experiments/experiments.service.js';
+import { runArtifactUri } from '../mlflow/mlflow-json.js';
+import { RunsService } from '../runs/runs.service.js';
+import { artifactKeyProblem } from './artifact-key.js';
+import { ArtifactsService } from './artifacts.service.js';
+
+/** MLflow's FileInfo. `file_size` is left out for folders, as MLflow does. */
+export interface MlflowFileInfo {
+  path: string;
+  is_dir: boolean;
+  file_size?: number;
+}
+
+export interface MlflowFileList {
+  files?: MlflowFileInfo[];
+}
+
+export interface MlflowRunArtifactList extends MlflowFileList {
+  root_uri: string;
+}
+
+/** The exact words MLflow's client looks for before falling back to a single PUT. */
+export const MULTIPART_UNSUPPORTED = 'Multipart upload is not supported for the current artifact repository';
+
+/** Served as text/plain by `/get-artifact`, as MLflow's server does (so the UI previews them). */
+const TEXT_EXTENSIONS = new Set([
+  'txt',
+  'log',
+  'err',
+  'cfg',
+  'conf',
+  'yaml',
+  'yml',
+  'json',
+  'js',
+  'py',
+  'sh',
+  'csv',
+  'tsv',
+  'md',
+  'rst',
+  'mlmodel',
+  'mlproject',
+]);
+
+/** A proxy path that names a run's artifact folder or a file in it. */
+interface RunArtifactPath {
+  runId: string;
+  /** Inside the run's artifact folder; '' for the folder itself. */
+  key: string;
+}
+
+function invalidPath(): InvalidRequestError {
+  return new InvalidRequestError('Invalid path', 'INVALID_PARAMETER_VALUE');
+}
+
+/** MLflow's validate_path_is_safe, with this server's key rules: relative, no `..`, `.`, empty segment, backslash or control character. */
+function requireSafePath(artifactPath: string): string {
+  if (artifactKeyProblem(artifactPath) !== undefined) {
+    throw invalidPath();
+  }
+  return artifactPath;
+}
+
+/**
+ * The proxy path an experiment's artifact location stands for: `mlflow-artifacts:/1` → `1`,
+ * `mlflow-artifacts://host/a/b` → `a/b`, `http://host/api/2.0/mlflow-artifacts/artifacts/a` → `a`;
+ * undefined for a location the client writes to directly (s3://…), which the proxy never serves.
+ */
+export function proxiedLocationPath(location: string): string | undefined {
+  let rest: string;
+  if (location.startsWith('mlflow-artifacts:')) {
+    rest = location.slice('mlflow-artifacts:'.length);
+    if (rest.startsWith('//')) {
+      const slash = rest.indexOf('/', 2);
+      rest = slash < 0 ? '' : rest.slice(slash);
+    }
+  } else {
+    const marker = '/mlflow-artifacts/artifacts';
+    const at = location.indexOf(marker);
+    if (!/^https?:\/\//.test(location) || at < 0) {
+      return undefined;
+    }
+    rest = location.slice(at + marker.length);
+  }
+  return rest.replace(/^\/+/, '').replace(/\/+$/, '');
+}
+
+/** A query string as Express parses it: MLflow reads unknown keys as nothing. */
+export type MlflowQuery = Readonly<Record<string, unknown>>;
+
+/** A query value as text: MLflow reads the first of repeated keys. */
+export function queryText(query: MlflowQuery, name: string): string | undefined {
+  const value = query[name];
+  const first: unknown = Array.isArray(value) ? (value as unknown[])[0] : value;
+  return typeof first === 'string' ? first : undefined;
+}
+
+/** `run_id`, or the deprecated `run_uuid` that MLflow still accepts. */
+function runIdOf(query: MlflowQuery): string {
+  const runId = queryText(query, 'run_id') || queryText(query, 'run_uuid');
+  if (runId === undefined || runId === '') {
+    throw new InvalidRequestError(
+      "Missing value for required parameter 'run_id'. See the API docs for more information about request parameters.",
+    );
+  }
+  return runId;
+}
+
+/**
+ * MLflow's artifact proxy (`/api/2.0/mlflow-artifacts/…`) and the tracking API's artifact
+ * endpoints on top of the one artifact store: a run's `artifact_uri` is
+ * `mlflow-artifacts:/<experiment>/<run>/artifacts`, so proxy paths are
+ * `<experiment>/<run>/artifacts/<key>` and `<key>` is the same key the seed API shows.
+ */
+@Injectable()
+export class MlflowArtifactsService {
+  constructor(
+    private readonly artifacts: ArtifactsService,
+    private readonly runs: RunsService,
+    private readonly experiments: ExperimentsService,
+  ) {}
+
+  /** PUT …/artifacts/<path>: the raw body becomes the file; an existing file is replaced, as MLflow does. */
+  async upload(artifactPath: string, request: IncomingMessage): Promise<Record<string, never>> {
+    await this.artifacts.uploadBody(request, true, async () => {
+      const located = await this.requireRunPath(requireSafePath(artifactPath));
+      if (located.key === '') {
+        throw invalidPath();
+      }
+      return located;
+    });
+    return {};
+  }
+
+  /** GET …/artifacts/<path>: the file's bytes (Range and ETag work as on the seed API). */
+  async download(artifactPath: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const located = await this.requireRunPath(requireSafePath(artifactPath));
+    await this.sendFile(located.runId, located.key, artifactPath, request, response);
+  }
+
+  /** GET …/artifacts?path=<dir>: the entries directly in the folder, by base name; `{}` when none (or no such folder). */
+  async list(query: MlflowQuery): Promise<MlflowFileList> {
+    const artifactPath = queryText(query, 'path');
+    if (artifactPath === undefined || artifactPath === '') {
+      return {};
+    }
+    const located = await this.locate(requireSafePath(artifactPath));
+    if (!located) {
+      return {};
+    }
+    const run = await this.runs.requireReadable(located.runId);
+    const files = (await this.artifacts.listFolder(run.id, located.key)).map((entry): MlflowFileInfo => {
+      if (entry.kind === 'file') {
+        return { path: path.posix.basename(entry.row.path), is_dir: false, file_size: entry.row.size_bytes };
+      }
+      return { path: path.posix.basename(entry.folder.slice(0, -1)), is_dir: true };
+    });
+    return files.length > 0 ? { files } : {};
+  }
+
+  /** DELETE …/artifacts/<path>: the file, or the folder with everything in it; `{}` also when nothing was there. */
+  async delete(artifactPath: string): Promise<Record<string, never>> {
+    const located = await this.requireRunPath(requireSafePath(artifactPath));
+    const run = await this.runs.requireWritable(located.runId);
+    await this.artifacts.removeFileOrFolder(run.id, located.key);
+    return {};
+  }
+
+  multipartUnsupported(): never {
+    throw new NotImplementedError(MULTIPART_UNSUPPORTED);
+  }
+
+  /** GET /api/2.0/mlflow/artifacts/list: `{root_uri, files}` with run-relative paths (`<path>/<name>`). */
+  async listRunArtifacts(query: MlflowQuery): Promise<MlflowRunArtifactList> {
+    const id = runIdOf(query);
+    const folder = queryText(query, 'path');
+    const key = folder === undefined || folder === '' ? '' : requireSafePath(folder);
+    const run = await this.runs.get(id);
+    const experiment = await this.experiments.require(run.experiment_id);
+    const target = await this.runs.requireReadable(id);
+    const files = (await this.artifacts.listFolder(target.id, key)).map((entry): MlflowFileInfo => {
+      if (entry.kind === 'file') {
+        return { path: entry.row.path, is_dir: false, file_size: entry.row.size_bytes };
+      }
+      return { path: entry.folder.slice(0, -1), is_dir: true };
+    });
+    return files.length > 0 ? { root_uri: runArtifactUri(experiment, id), files } : { root_uri: runArtifactUri(experiment, id) };
+  }
+
+  /** GET /get-artifact?run_id=&path= (the UI's download link): always an attachment; text files as text/plain. */
+  async getArtifact(query: MlflowQuery, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const id = runIdOf(query);
+    const key = queryText(query, 'path');
+    if (key === undefined || key === '') {
+      throw new InvalidRequestError(
+        "Missing value for required parameter 'path'. See the API docs for more information about request parameters.",
+      );
+    }
+    await this.sendFile(id, requireSafePath(key), key, request, response);
+  }
+
+  private async sendFile(runId: string, key: string, shownPath: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const run = await this.runs.requireReadable(runId);
+    const row = key === '' ? undefined : await this.artifacts.findFile(run.id, key);
+    if (!row) {
+      throw new DomainError('NOT_FOUND', `No artifact at path '${shownPath}'`);
+    }
+    const extension = path.posix.extname(row.path).slice(1).toLowerCase() || path.posix.basename(row.path).toLowerCase();
+    const contentType = TEXT_EXTENSIONS.has(extension) ? 'text/plain; charset=utf-8' : row.content_type;
+    await this.artifacts.sendFile(request, response, row, contentType);
+  }
+
+  private async requireRunPath(artifactPath: string): Promise<RunArtifactPath> {
+    const located = await this.locate(artifactPath);
+    if (!located) {
+      throw new DomainError(
+        'NOT_FOUND',
+        `No run artifact folder at path '${artifactPath}': paths look like <experiment_id>/<run_id>/artifacts/<file>`,
+      );
+    }
+    return located;
+  }
+
+  /**
+   * The run and key a proxy path names: `<location>/<run_id>/artifacts[/<key>]`, where
+   * `<location>` is what the run's experiment's artifact location stands for (normally its id).
+   * Undefined when no run matches.
+   */
+  private async locate(artifactPath: string): Promise<RunArtifactPath | undefined> {
+    const segments = artifactPath.split('/');
+    for (let index = 1; index + 1 < segments.length; index++) {
+      if (segments[index + 1] !== 'artifacts') {
+        continue;
+      }
+      const runId = segments[index];
+      let experimentId: string;
+      try {
+        experimentId = (await this.runs.get(runId)).experiment_id;
+      } catch (error) {
+        if (error instanceof NotFoundError) {
+          continue;
+        }
+        throw error;
+      }
+      const experiment = await this.experiments.require(experimentId);
+      if (proxiedLocationPath(experiment.artifact_location) === segments.slice(0, index).join('/')) {
+        return { runId, key: segments.slice(index + 2).join('/') };
+      }
+    }
+    return undefined;
+  }
+}
