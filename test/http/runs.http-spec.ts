@@ -59,6 +59,7 @@ describe('runs over HTTP', () => {
         started_at: null,
         ended_at: null,
         updated_at: expect.any(String),
+        last_activity_at: null,
       });
       expectTimeWithin(response.body.created_at, before, after);
       expect(response.body.updated_at).toBe(response.body.created_at);

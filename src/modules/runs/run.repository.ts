@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { SqlClient, SqlExecutor } from '../../database/sql-client.js';
+import { chunksOf, placeholders, SqlClient, SqlExecutor } from '../../database/sql-client.js';
 import { RunEntity, RunStatus } from './entities/run.entity.js';
+import type { SearchRow } from '../../common/search/search-page.js';
+import { queryRunSearch } from './search/run-search.js';
+import type { RunSearchSpec } from './search/run-search.sql.js';
 
 export type NewRun = Omit<RunEntity, 'id'>;
 
@@ -8,10 +11,12 @@ export type NewRun = Omit<RunEntity, 'id'>;
 export interface RunWriteTarget {
   id: number;
   lifecycle_stage: RunEntity['lifecycle_stage'];
+  status: RunEntity['status'];
+  status_reason: string | null;
 }
 
 const COLUMNS =
-  'id, public_id, experiment_id, name, status, status_reason, lifecycle_stage, user_id, created_at, started_at, ended_at, updated_at, deleted_at';
+  'id, public_id, experiment_id, name, status, status_reason, lifecycle_stage, user_id, created_at, started_at, ended_at, updated_at, deleted_at, last_activity_at';
 
 export interface StatusChange {
   from: readonly RunStatus[];
@@ -28,8 +33,8 @@ export class RunRepository {
 
   async insert(run: NewRun, db: SqlExecutor = this.sql): Promise<RunEntity> {
     const row = await db.queryOne<RunEntity>(
-      `INSERT INTO runs (public_id, experiment_id, name, status, status_reason, lifecycle_stage, user_id, created_at, started_at, ended_at, updated_at, deleted_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
+      `INSERT INTO runs (public_id, experiment_id, name, status, status_reason, lifecycle_stage, user_id, created_at, started_at, ended_at, updated_at, deleted_at, last_activity_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
       [
         run.public_id,
         run.experiment_id,
@@ -43,6 +48,7 @@ export class RunRepository {
         run.ended_at,
         run.updated_at,
         run.deleted_at,
+        run.last_activity_at,
       ],
     );
     if (!row) {
@@ -57,7 +63,7 @@ export class RunRepository {
 
   /** The internal id and lifecycle of a run, for the write paths (metrics, params, artifacts). */
   findWriteTarget(publicId: string, db: SqlExecutor = this.sql): Promise<RunWriteTarget | undefined> {
-    return db.queryOne<RunWriteTarget>('SELECT id, lifecycle_stage FROM runs WHERE public_id = ?', [publicId]);
+    return db.queryOne<RunWriteTarget>('SELECT id, lifecycle_stage, status, status_reason FROM runs WHERE public_id = ?', [publicId]);
   }
 
   /** Runs of one experiment, newest first, `limit + 1` rows so the caller can tell if more follow. */
@@ -94,6 +100,127 @@ export class RunRepository {
         publicId,
         ...change.from,
       ],
+    );
+  }
+
+  /** Runs by public id (any lifecycle), in no particular order. */
+  async findManyByPublicIds(publicIds: readonly string[]): Promise<RunEntity[]> {
+    const runs: RunEntity[] = [];
+    for (const chunk of chunksOf(publicIds)) {
+      runs.push(
+        ...(await this.sql.query<RunEntity>(`SELECT ${COLUMNS} FROM runs WHERE public_id IN (${placeholders(chunk.length)})`, chunk)),
+      );
+    }
+    return runs;
+  }
+
+  /** Sets any of status, ended_at and name, whatever the current status (MLflow's UpdateRun has no transition rules). */
+  async update(
+    id: number,
+    change: { status?: RunStatus; endedAt?: number; name?: string; at: number },
+    db: SqlExecutor = this.sql,
+  ): Promise<void> {
+    const assignments = ['updated_at = ?'];
+    const params: (string | number)[] = [change.at];
+    if (change.status !== undefined) {
+      assignments.push('status = ?');
+      params.push(change.status);
+    }
+    if (change.endedAt !== undefined) {
+      assignments.push('ended_at = ?');
+      params.push(change.endedAt);
+    }
+    if (change.name !== undefined) {
+      assignments.push('name = ?');
+      params.push(change.name);
+    }
+    await db.execute(`UPDATE runs SET ${assignments.join(', ')} WHERE id = ?`, [...params, id]);
+  }
+
+  async setLifecycle(id: number, stage: RunEntity['lifecycle_stage'], now: number): Promise<void> {
+    await this.sql.execute('UPDATE runs SET lifecycle_stage = ?, deleted_at = ?, updated_at = ? WHERE id = ?', [
+      stage,
+      stage === 'deleted' ? now : null,
+      now,
+      id,
+    ]);
+  }
+
+  /** Sets tags (the last value of a repeated key wins). */
+  async upsertTags(runId: number, tags: readonly { key: string; value: string }[], db: SqlExecutor = this.sql): Promise<void> {
+    for (const tag of tags) {
+      await db.execute(
+        'INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value',
+        [runId, tag.key, tag.value],
+      );
+    }
+  }
+
+  /** Whether a tag was there to delete. */
+  async deleteTag(runId: number, key: string): Promise<boolean> {
+    return (await this.sql.execute('DELETE FROM run_tags WHERE run_id = ? AND key = ?', [runId, key])) > 0;
+  }
+
+  /** Tags of several runs by internal run id, each list sorted by key. */
+  async tagsFor(runIds: readonly number[]): Promise<Map<number, { key: string; value: string }[]>> {
+    const byRun = new Map<number, { key: string; value: string }[]>();
+    for (const chunk of chunksOf(runIds)) {
+      const rows = await this.sql.query<{ run_id: number; key: string; value: string }>(
+        `SELECT run_id, key, value FROM run_tags WHERE run_id IN (${placeholders(chunk.length)}) ORDER BY run_id, key`,
+        chunk,
+      );
+      for (const row of rows) {
+        let tags = byRun.get(row.run_id);
+        if (!tags) {
+          tags = [];
+          byRun.set(row.run_id, tags);
+        }
+        tags.push({ key: row.key, value: row.value });
+      }
+    }
+    return byRun;
+  }
+
+  /**
+   * One page of a run search (SQL in search/run-search.sql.ts): up to `spec.limit` runs in search
+   * order, each with its sort key for the next page token.
+   */
+  searchRuns(spec: RunSearchSpec): Promise<SearchRow<RunEntity>[]> {
+    return queryRunSearch(this.sql, COLUMNS.split(', '), spec);
+  }
+
+  /** Moves last_activity_at forward (never back) for each (run id, time). */
+  recordActivity(entries: readonly (readonly [runId: number, at: number])[]): Promise<void> {
+    return this.sql.transaction(async (tx) => {
+      for (const [runId, at] of entries) {
+        await tx.execute(
+          'UPDATE runs SET last_activity_at = CASE WHEN last_activity_at IS NULL OR last_activity_at < ? THEN ? ELSE last_activity_at END WHERE id = ?',
+          [at, at, runId],
+        );
+      }
+    });
+  }
+
+  /**
+   * Fails every active running run with no sign of life since `silentSince` (its last write or
+   * heartbeat, else its start), with `reason`; returns their public ids.
+   */
+  async failSilentRuns(silentSince: number, reason: string, now: number): Promise<string[]> {
+    const rows = await this.sql.query<{ public_id: string }>(
+      `UPDATE runs SET status = 'failed', status_reason = ?, ended_at = ?, updated_at = ?
+       WHERE status = 'running' AND lifecycle_stage = 'active' AND COALESCE(last_activity_at, started_at, created_at) < ?
+       RETURNING public_id`,
+      [reason, now, now, silentSince],
+    );
+    return rows.map((row) => row.public_id);
+  }
+
+  /** Back to running a run the sweep failed, when it turns out to be alive after all. */
+  async revive(runId: number, reasonPrefix: string, now: number): Promise<void> {
+    await this.sql.execute(
+      `UPDATE runs SET status = 'running', status_reason = NULL, ended_at = NULL, updated_at = ?, last_activity_at = ?
+       WHERE id = ? AND status = 'failed' AND status_reason LIKE ?`,
+      [now, now, runId, `${reasonPrefix}%`],
     );
   }
 }

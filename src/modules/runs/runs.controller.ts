@@ -55,6 +55,16 @@ export class RunsController {
     return this.runs.complete(runId, dto);
   }
 
+  @Post('runs/:runId/heartbeat')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Tell the server a run is alive without writing anything (any write does the same)' })
+  @ApiOkResponse({ type: RunResponseDto })
+  @ApiError(404, 'NOT_FOUND: no run with this id')
+  @ApiError(409, 'CONFLICT: the run is deleted')
+  heartbeatRun(@Param('runId') runId: string, @Body(NoBodyFieldsPipe) _body: undefined): Promise<RunResponseDto> {
+    return this.runs.heartbeat(runId);
+  }
+
   @Get('experiments/:experimentId/runs')
   @ApiOperation({ summary: 'List the active runs of an experiment, newest first' })
   @ApiOkResponse({ type: RunListResponseDto })

@@ -7,6 +7,7 @@ import { ExperimentsService } from '../experiments/experiments.service.js';
 import { CompletionStatus, RunResponseDto } from './dto/run.dto.js';
 import { RunEntity, RunStatus } from './entities/run.entity.js';
 import { NewRun, RunRepository, StatusChange } from './run.repository.js';
+import { RunActivityService } from './run-activity.service.js';
 import { RunsService } from './runs.service.js';
 
 const RFC3339_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -95,8 +96,9 @@ function setup() {
   const runs = fakeRunRepository();
   const experimentRepository = fakeExperimentRepository();
   const experiments = new ExperimentsService(experimentRepository as unknown as ExperimentRepository);
-  const service = new RunsService(runs as unknown as RunRepository, experiments);
-  return { service, runs, experimentRepository };
+  const activity = { touch: jest.fn(), lastActivity: (_id: number, stored: number | null) => stored };
+  const service = new RunsService(runs as unknown as RunRepository, experiments, activity as unknown as RunActivityService);
+  return { service, runs, experimentRepository, activity };
 }
 
 /** Puts a run straight into the fake store in the given state. */
@@ -115,6 +117,7 @@ function seedRun(runs: ReturnType<typeof fakeRunRepository>, overrides: Partial<
     ended_at: null,
     updated_at: 1_700_000_001_000,
     deleted_at: null,
+    last_activity_at: null,
     ...overrides,
   };
   runs.rows.push(row);
@@ -128,6 +131,7 @@ function expectNoInternalIds(dto: RunResponseDto, internalIds: number[]): void {
       'ended_at',
       'experiment_id',
       'id',
+      'last_activity_at',
       'lifecycle_stage',
       'name',
       'started_at',
@@ -226,6 +230,7 @@ describe('RunsService.get', () => {
       started_at: new Date(1_700_000_002_000).toISOString(),
       ended_at: null,
       updated_at: new Date(1_700_000_001_000).toISOString(),
+      last_activity_at: null,
     });
     expectNoInternalIds(run, [seeded.id, EXPERIMENT_ID]);
   });

@@ -8,9 +8,17 @@ import { ExperimentsService } from '../experiments/experiments.service.js';
 import { CompleteRunDto, CreateRunDto, RunListResponseDto, RunResponseDto } from './dto/run.dto.js';
 import { RunEntity, RunStatus } from './entities/run.entity.js';
 import { randomRunName } from './run-names.js';
+import { RunActivityService, SILENT_RUN_REASON_PREFIX } from './run-activity.service.js';
 import { RunRepository, RunWriteTarget, StatusChange } from './run.repository.js';
+import { searchPage, searchWindow } from '../../common/search/search-page.js';
+import { parseRunFilter, parseRunOrderBy } from './search/run-search-grammar.js';
+import type { RunSearchPage, RunSearchRequest } from './search/run-search.js';
 
-export function toRunResponse(run: RunEntity, experimentPublicId: string): RunResponseDto {
+export function toRunResponse(
+  run: RunEntity,
+  experimentPublicId: string,
+  lastActivityAt: number | null = run.last_activity_at,
+): RunResponseDto {
   return {
     id: run.public_id,
     experiment_id: experimentPublicId,
@@ -22,6 +30,7 @@ export function toRunResponse(run: RunEntity, experimentPublicId: string): RunRe
     started_at: toRfc3339OrNull(run.started_at),
     ended_at: toRfc3339OrNull(run.ended_at),
     updated_at: toRfc3339(run.updated_at),
+    last_activity_at: toRfc3339OrNull(lastActivityAt),
   };
 }
 
@@ -37,6 +46,7 @@ export class RunsService {
   constructor(
     private readonly runs: RunRepository,
     private readonly experiments: ExperimentsService,
+    private readonly activity: RunActivityService,
   ) {}
 
   async create(dto: CreateRunDto): Promise<RunResponseDto> {
@@ -58,6 +68,7 @@ export class RunsService {
       ended_at: null,
       updated_at: now,
       deleted_at: null,
+      last_activity_at: null,
     });
     return toRunResponse(run, experiment.public_id);
   }
@@ -79,7 +90,7 @@ export class RunsService {
       rows,
       limit,
       (last) => ({ after: last.id }),
-      (run) => toRunResponse(run, experiment.public_id),
+      (run) => toRunResponse(run, experiment.public_id, this.activity.lastActivity(run.id, run.last_activity_at)),
     );
     return { runs: page.items, next_page_token: page.nextPageToken };
   }
@@ -110,7 +121,19 @@ export class RunsService {
     if (target.lifecycle_stage !== 'active') {
       throw new ConflictError(`run ${publicId} is deleted; restore it before writing to it`);
     }
+    // A write is a sign of life; a run the sweep gave up on is running after all.
+    this.activity.touch(target.id);
+    if (target.status === 'failed' && target.status_reason?.startsWith(SILENT_RUN_REASON_PREFIX)) {
+      await this.runs.revive(target.id, SILENT_RUN_REASON_PREFIX, Date.now());
+      return { ...target, status: 'running', status_reason: null };
+    }
     return target;
+  }
+
+  /** A running run says it is alive without writing anything. */
+  async heartbeat(publicId: string): Promise<RunResponseDto> {
+    await this.requireWritable(publicId);
+    return this.get(publicId);
   }
 
   /** The internal id of a run that exists (deleted or not), for reads. */
@@ -138,6 +161,35 @@ export class RunsService {
   }
 
   private async respond(run: RunEntity): Promise<RunResponseDto> {
-    return toRunResponse(run, await this.experiments.publicIdOf(run.experiment_id));
+    return toRunResponse(
+      run,
+      await this.experiments.publicIdOf(run.experiment_id),
+      this.activity.lastActivity(run.id, run.last_activity_at),
+    );
+  }
+
+  /**
+   * MLflow's SearchRuns: runs of the given experiments (public ids; unknown ones match nothing)
+   * that pass the filter, in the order asked then start_time DESC and run_id ASC, a page at a
+   * time with opaque keyset page tokens. A bad filter, order_by, max_results or page_token is
+   * INVALID_PARAMETER_VALUE, its message pointing at the offending token.
+   */
+  async searchRuns(request: RunSearchRequest): Promise<RunSearchPage> {
+    const filter = parseRunFilter(request.filter);
+    const order = parseRunOrderBy(request.orderBy);
+    const window = searchWindow(request, order);
+    if (request.experimentIds.length === 0) {
+      return { runs: [] };
+    }
+    const rows = await this.runs.searchRuns({
+      experimentIds: request.experimentIds,
+      lifecycleStages: window.lifecycleStages,
+      filter,
+      order,
+      after: window.after,
+      limit: window.maxResults + 1,
+    });
+    const page = searchPage(rows, window);
+    return { runs: page.items, nextPageToken: page.nextPageToken };
   }
 }

@@ -32,6 +32,8 @@ export interface EntrenarProcess {
 export interface RunOptions {
   args?: string[];
   env?: Record<string, string>;
+  /** Listen on this port (to restart a server where its clients expect it); default: a free one. */
+  port?: number;
 }
 
 /** Runs `entrenar <args>` to completion (for --help and refused configurations). */
@@ -51,7 +53,7 @@ export function runEntrenar(
 
 /** Starts `entrenar server --host 127.0.0.1 --port <free> <args>` and waits until /health answers. */
 export async function startEntrenar(options: RunOptions = {}): Promise<EntrenarProcess> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [ENTRENAR_BIN, 'server', '--host', '127.0.0.1', '--port', String(port), ...(options.args ?? [])], {
     env: { ...process.env, ...options.env },
     cwd: REPO_ROOT,

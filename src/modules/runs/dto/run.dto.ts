@@ -56,6 +56,14 @@ export class RunResponseDto {
 
   @ApiProperty({ format: 'date-time', example: '2024-12-05T10:31:00.000Z' })
   updated_at!: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description: 'last write or heartbeat; a running run silent for longer than --run-timeout-secs is marked failed',
+  })
+  last_activity_at!: string | null;
 }
 
 export class RunListResponseDto {

@@ -20,6 +20,8 @@ export class RunEntity {
   @Column({ type: 'bigint', nullable: true }) ended_at!: number | null;
   @Column({ type: 'bigint' }) updated_at!: number;
   @Column({ type: 'bigint', nullable: true }) deleted_at!: number | null;
+  /** Last write or heartbeat; the sweep fails running runs silent for longer than --run-timeout-secs. */
+  @Column({ type: 'bigint', nullable: true }) last_activity_at!: number | null;
 }
 
 @Entity('run_tags')
