@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { SqlClient, SqlExecutor } from '../../database/sql-client.js';
+import { chunksOf, placeholders, SqlClient, SqlExecutor } from '../../database/sql-client.js';
+import { RollupRow, rollupsOf, SeriesPoint, Summary } from './metric-rollups.js';
 import { MetricSeriesEntity } from './entities/metric.entity.js';
 
 /** A point as stored: NaN is value 0 with is_nan 1 (SQLite has no NaN). */
@@ -55,7 +56,43 @@ const MAX_CACHED_SERIES = 200_000;
 const INSERT_POINT_SQLITE = 'INSERT OR IGNORE INTO metric_points (series_id, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?)';
 const INSERT_POINTS_POSTGRES = `INSERT INTO metric_points (series_id, step, timestamp, value, is_nan)
   SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::float8[], ?::smallint[])
-  ON CONFLICT DO NOTHING RETURNING series_id`;
+  ON CONFLICT DO NOTHING RETURNING series_id, step, timestamp, value, is_nan`;
+/** Folds a batch's summary of a bucket into the stored one (or stores it). */
+const ROLLUP_COLUMNS =
+  'series_id, level, bucket, first_step, last_step, point_count, nan_count, min_value, max_value, last_timestamp, last_value, last_is_nan';
+const ROLLUP_MERGE = `ON CONFLICT (series_id, level, bucket) DO UPDATE SET
+  first_step = CASE WHEN excluded.first_step < metric_rollups.first_step THEN excluded.first_step ELSE metric_rollups.first_step END,
+  last_step = CASE WHEN excluded.last_step > metric_rollups.last_step THEN excluded.last_step ELSE metric_rollups.last_step END,
+  point_count = metric_rollups.point_count + excluded.point_count,
+  nan_count = metric_rollups.nan_count + excluded.nan_count,
+  min_value = CASE WHEN metric_rollups.min_value IS NULL OR excluded.min_value < metric_rollups.min_value THEN excluded.min_value ELSE metric_rollups.min_value END,
+  max_value = CASE WHEN metric_rollups.max_value IS NULL OR excluded.max_value > metric_rollups.max_value THEN excluded.max_value ELSE metric_rollups.max_value END,
+  last_timestamp = CASE WHEN (excluded.last_step, excluded.last_timestamp, excluded.last_value) > (metric_rollups.last_step, metric_rollups.last_timestamp, metric_rollups.last_value) THEN excluded.last_timestamp ELSE metric_rollups.last_timestamp END,
+  last_value = CASE WHEN (excluded.last_step, excluded.last_timestamp, excluded.last_value) > (metric_rollups.last_step, metric_rollups.last_timestamp, metric_rollups.last_value) THEN excluded.last_value ELSE metric_rollups.last_value END,
+  last_is_nan = CASE WHEN (excluded.last_step, excluded.last_timestamp, excluded.last_value) > (metric_rollups.last_step, metric_rollups.last_timestamp, metric_rollups.last_value) THEN excluded.last_is_nan ELSE metric_rollups.last_is_nan END`;
+const UPSERT_ROLLUP_SQLITE = `INSERT INTO metric_rollups (${ROLLUP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${ROLLUP_MERGE}`;
+const UPSERT_ROLLUPS_POSTGRES = `INSERT INTO metric_rollups (${ROLLUP_COLUMNS})
+  SELECT * FROM unnest(?::bigint[], ?::smallint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[],
+                       ?::float8[], ?::float8[], ?::bigint[], ?::float8[], ?::smallint[])
+  ${ROLLUP_MERGE}`;
+
+function rollupParams(row: RollupRow): (number | null)[] {
+  return [
+    row.seriesId,
+    row.level,
+    row.bucket,
+    row.firstStep,
+    row.lastStep,
+    row.count,
+    row.nanCount,
+    row.min,
+    row.max,
+    row.lastTimestamp,
+    row.lastValue,
+    row.lastIsNan ? 1 : 0,
+  ];
+}
+
 const INSERT_SERIES = 'INSERT INTO metric_series (run_id, key) VALUES (?, ?) ON CONFLICT (run_id, key) DO NOTHING';
 const SELECT_SERIES = 'SELECT id FROM metric_series WHERE run_id = ? AND key = ?';
 /** Adds the inserted count and moves the latest point forward if the batch's best is later. */
@@ -90,22 +127,17 @@ export class MetricRepository {
 
   constructor(private readonly sql: SqlClient) {}
 
-  /** Stores every point in one transaction; returns how many were new (not exact duplicates). */
-  async appendPoints(runId: number, points: readonly StoredPoint[]): Promise<number> {
+  /**
+   * Stores every point in one transaction; returns how many were new (not exact duplicates).
+   * With `tx`, the points join that (caller's) transaction instead; series created in it are
+   * not cached, because the caller may still roll it back.
+   */
+  async appendPoints(runId: number, points: readonly StoredPoint[], tx?: SqlExecutor): Promise<number> {
     if (points.length === 0) {
       return 0;
     }
-    try {
-      return this.sql.dialect === 'sqlite' ? await this.appendPointsSqlite(runId, points) : await this.appendPointsPostgres(runId, points);
-    } catch (error) {
-      // A series created in the rolled-back transaction does not exist: forget this run's ids.
-      for (const cacheKey of this.seriesIds.keys()) {
-        if (cacheKey.startsWith(`${runId}\u0000`)) {
-          this.seriesIds.delete(cacheKey);
-        }
-      }
-      throw error;
-    }
+    // Series ids are cached only after commit, so a rolled-back batch leaves no stale id behind.
+    return this.sql.dialect === 'sqlite' ? this.appendPointsSqlite(runId, points, tx) : this.appendPointsPostgres(runId, points, tx);
   }
 
   /** The series id of a run's key, if anything was ever logged under it. */
@@ -123,22 +155,25 @@ export class MetricRepository {
 
   /** Points of one series in (step, timestamp, value) order, within the step range, after the cursor. */
   historyFor(seriesId: number, query: HistoryQuery): Promise<PointTuple[]> {
-    let sql = 'SELECT step, timestamp, CASE WHEN is_nan = 1 THEN NULL ELSE value END FROM metric_points WHERE series_id = ?';
+    // Qualified names throughout: PostgreSQL would otherwise take ORDER BY value for the CASE
+    // output column, sort the NaN points (NULL there) last and give up the index order.
+    let sql =
+      'SELECT p.step, p.timestamp, CASE WHEN p.is_nan = 1 THEN NULL ELSE p.value END AS point_value FROM metric_points p WHERE p.series_id = ?';
     const params: number[] = [seriesId];
     if (query.startStep !== undefined) {
-      sql += ' AND step >= ?';
+      sql += ' AND p.step >= ?';
       params.push(query.startStep);
     }
     if (query.endStep !== undefined) {
-      sql += ' AND step <= ?';
+      sql += ' AND p.step <= ?';
       params.push(query.endStep);
     }
     if (query.after) {
       // The full key as a row value, so both dialects seek straight into the primary-key index.
-      sql += ' AND (series_id, step, timestamp, value, is_nan) > (?, ?, ?, ?, ?)';
+      sql += ' AND (p.series_id, p.step, p.timestamp, p.value, p.is_nan) > (?, ?, ?, ?, ?)';
       params.push(seriesId, query.after.step, query.after.timestamp, query.after.value, query.after.isNan);
     }
-    sql += ' ORDER BY step, timestamp, value, is_nan';
+    sql += ' ORDER BY p.step, p.timestamp, p.value, p.is_nan';
     if (query.limit !== undefined) {
       sql += ' LIMIT ?';
       params.push(query.limit);
@@ -153,6 +188,21 @@ export class MetricRepository {
        FROM metric_series WHERE run_id = ? AND last_step IS NOT NULL ORDER BY key`,
       [runId],
     );
+  }
+
+  /** The latest point of every key of several runs, by run id then key. */
+  async latestForRuns(runIds: readonly number[]): Promise<MetricSeriesEntity[]> {
+    const rows: MetricSeriesEntity[] = [];
+    for (const chunk of chunksOf(runIds)) {
+      rows.push(
+        ...(await this.sql.query<MetricSeriesEntity>(
+          `SELECT id, run_id, key, point_count, last_step, last_timestamp, last_value, last_is_nan
+           FROM metric_series WHERE run_id IN (${placeholders(chunk.length)}) AND last_step IS NOT NULL ORDER BY run_id, key`,
+          chunk,
+        )),
+      );
+    }
+    return rows;
   }
 
   private cacheSeries(runId: number, key: string, id: number): void {
@@ -187,12 +237,17 @@ export class MetricRepository {
     return { ids, totals };
   }
 
-  private appendPointsSqlite(runId: number, points: readonly StoredPoint[]): Promise<number> {
+  private async appendPointsSqlite(runId: number, points: readonly StoredPoint[], tx?: SqlExecutor): Promise<number> {
     const insertPoint = this.sql.statement(INSERT_POINT_SQLITE);
     const insertSeries = this.sql.statement(INSERT_SERIES);
-    const selectSeries = this.sql.statement(SELECT_SERIES).pluck();
+    const selectSeries = this.sql.pluckStatement(SELECT_SERIES);
     const updateSeries = this.sql.statement(UPDATE_SERIES);
-    return this.sql.sqliteTransaction(() => {
+    const upsertRollup = this.sql.statement(UPSERT_ROLLUP_SQLITE);
+    const created: [key: string, id: number][] = [];
+    const stored: SeriesPoint[] = [];
+    const write = () => {
+      created.length = 0;
+      stored.length = 0;
       const { ids, totals } = this.groupBySeries(points, (key) => {
         const cached = this.seriesIds.get(`${runId}\u0000${key}`);
         if (cached !== undefined) {
@@ -200,7 +255,7 @@ export class MetricRepository {
         }
         insertSeries.run(runId, key);
         const id = selectSeries.get(runId, key) as number;
-        this.cacheSeries(runId, key, id);
+        created.push([key, id]);
         return id;
       });
       let inserted = 0;
@@ -215,6 +270,13 @@ export class MetricRepository {
         ).changes;
         if (changes > 0) {
           inserted += changes;
+          stored.push({
+            seriesId: ids[index],
+            step: point.step,
+            timestamp: point.timestamp,
+            value: point.isNan ? 0 : point.value,
+            isNan: point.isNan,
+          });
           const entry = totals.get(ids[index]) as SeriesTotals;
           entry.inserted += changes;
           if (!entry.best || isLater(point, entry.best)) {
@@ -227,13 +289,35 @@ export class MetricRepository {
           updateSeries.run(...updateSeriesParams(entry));
         }
       }
+      for (const row of rollupsOf(stored)) {
+        upsertRollup.run(...rollupParams(row));
+      }
       return inserted;
-    });
+    };
+    if (tx) {
+      // Inside the caller's transaction (which holds the SQLite lock): a savepoint, no lock;
+      // nothing is cached, as the caller may still roll back.
+      return Promise.resolve(this.sql.sqlite().transaction(write)());
+    }
+    const inserted = await this.sql.sqliteTransaction(write);
+    this.cacheAfterCommit(runId, created);
+    return inserted;
   }
 
-  private async appendPointsPostgres(runId: number, points: readonly StoredPoint[]): Promise<number> {
+  /** Series ids become cacheable once the rows that hold them are committed. */
+  private cacheAfterCommit(runId: number, created: readonly (readonly [key: string, id: number])[]): void {
+    if (created.length > 0) {
+      this.sql.afterCommit(() => {
+        for (const [key, id] of created) {
+          this.cacheSeries(runId, key, id);
+        }
+      });
+    }
+  }
+
+  private async appendPointsPostgres(runId: number, points: readonly StoredPoint[], outer?: SqlExecutor): Promise<number> {
     const created: [key: string, id: number][] = [];
-    const inserted = await this.sql.transaction(async (tx) => {
+    const write = async (tx: SqlExecutor) => {
       created.length = 0; // a retried transaction starts over
       const local = new Map<string, number>();
       const missing: string[] = [];
@@ -274,13 +358,10 @@ export class MetricRepository {
         value: points.map((point) => (point.isNan ? 0 : point.value)),
         isNan: points.map((point) => (point.isNan ? 1 : 0)),
       };
-      const insertedRows = await tx.query<{ series_id: number }>(INSERT_POINTS_POSTGRES, [
-        ids,
-        columns.step,
-        columns.timestamp,
-        columns.value,
-        columns.isNan,
-      ]);
+      const insertedRows = await tx.query<{ series_id: number; step: number; timestamp: number; value: number; is_nan: number }>(
+        INSERT_POINTS_POSTGRES,
+        [ids, columns.step, columns.timestamp, columns.value, columns.isNan],
+      );
       for (const row of insertedRows) {
         (totals.get(row.series_id) as SeriesTotals).inserted += 1;
       }
@@ -297,13 +378,65 @@ export class MetricRepository {
       for (const entry of [...totals.values()].sort((a, b) => a.seriesId - b.seriesId)) {
         await tx.execute(UPDATE_SERIES, updateSeriesParams(entry));
       }
+      const rollups = rollupsOf(
+        insertedRows.map((row) => ({
+          seriesId: row.series_id,
+          step: row.step,
+          timestamp: row.timestamp,
+          value: row.value,
+          isNan: row.is_nan === 1,
+        })),
+      );
+      if (rollups.length > 0) {
+        // Twelve parallel arrays, one per column, for unnest().
+        const rows = rollups.map(rollupParams);
+        await tx.execute(
+          UPSERT_ROLLUPS_POSTGRES,
+          rows[0].map((_, column) => rows.map((row) => row[column])),
+        );
+      }
       return insertedRows.length;
-    });
+    };
+    if (outer) {
+      return write(outer);
+    }
+    const inserted = await this.sql.transaction(write);
     // Cached only once committed: a concurrent batch given the id of a series row it cannot see
     // yet would store its points but update no series row, losing them from "latest".
-    for (const [key, id] of created) {
-      this.cacheSeries(runId, key, id);
-    }
+    this.cacheAfterCommit(runId, created);
     return inserted;
+  }
+
+  /** The smallest and largest step stored in a series (two index probes, not a scan). */
+  async stepBounds(seriesId: number): Promise<{ first: number; last: number } | undefined> {
+    const first = await this.sql.queryOne<{ step: number }>(
+      'SELECT step FROM metric_points WHERE series_id = ? ORDER BY step ASC LIMIT 1',
+      [seriesId],
+    );
+    const last = await this.sql.queryOne<{ step: number }>(
+      'SELECT step FROM metric_points WHERE series_id = ? ORDER BY step DESC LIMIT 1',
+      [seriesId],
+    );
+    return first && last ? { first: first.step, last: last.step } : undefined;
+  }
+
+  /** Rollup rows of one level whose buckets lie in [fromBucket, toBucket], in step order. */
+  async rollups(seriesId: number, level: number, fromBucket: number, toBucket: number): Promise<Summary[]> {
+    const rows = await this.sql.queryTuples<[number, number, number, number, number | null, number | null, number, number, number]>(
+      `SELECT first_step, last_step, point_count, nan_count, min_value, max_value, last_timestamp, last_value, last_is_nan
+       FROM metric_rollups WHERE series_id = ? AND level = ? AND bucket >= ? AND bucket <= ? ORDER BY bucket`,
+      [seriesId, level, fromBucket, toBucket],
+    );
+    return rows.map(([firstStep, lastStep, count, nanCount, min, max, lastTimestamp, lastValue, lastIsNan]) => ({
+      firstStep,
+      lastStep,
+      count,
+      nanCount,
+      min,
+      max,
+      lastTimestamp,
+      lastValue,
+      lastIsNan: lastIsNan === 1,
+    }));
   }
 }

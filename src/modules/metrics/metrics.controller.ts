@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiError, ApiErrorResponses } from '../../common/decorators/api-error-responses.decorator.js';
 import {
   LogMetricBatchDto,
@@ -11,13 +11,18 @@ import {
 } from './dto/metric.dto.js';
 import type { MetricPointInput } from './dto/metric-input.js';
 import { MetricBatchPipe, MetricPointPipe } from './metric-input.pipe.js';
+import { MetricSeriesService } from './metric-series.service.js';
 import { MetricsService } from './metrics.service.js';
+import { SeriesQueryDto, SeriesResponseDto } from './dto/metric-series.dto.js';
 
 @ApiTags('Metrics')
 @ApiErrorResponses()
 @Controller('api/v1/runs/:runId/metrics')
 export class MetricsController {
-  constructor(private readonly metrics: MetricsService) {}
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly series: MetricSeriesService,
+  ) {}
 
   @Post()
   @HttpCode(HttpStatus.CREATED)
@@ -42,6 +47,23 @@ export class MetricsController {
   @ApiError(413, 'PAYLOAD_TOO_LARGE: more points than --max-batch-points')
   logMetrics(@Param('runId') runId: string, @Body(MetricBatchPipe) points: MetricPointInput[]): Promise<MetricBatchResponseDto> {
     return this.metrics.logMetrics(runId, points);
+  }
+
+  @Get('*key/series')
+  @ApiOperation({
+    summary: 'A metric for charts at any zoom: at most N buckets over a step range, each with first/last step, count, min, max and last',
+    description: 'Served from rollups kept at ingestion: the cost depends on N, not on the length of the series.',
+  })
+  @ApiParam({ name: 'key', description: 'the metric key (may contain /)', example: 'loss' })
+  @ApiOkResponse({ type: SeriesResponseDto })
+  @ApiError(400, 'INVALID_REQUEST: bad points or step range')
+  @ApiError(404, 'NOT_FOUND: no run with this id')
+  getMetricSeries(
+    @Param('runId') runId: string,
+    @Param('key') key: string | string[],
+    @Query() query: SeriesQueryDto,
+  ): Promise<SeriesResponseDto> {
+    return this.series.series(runId, Array.isArray(key) ? key.join('/') : key, query);
   }
 
   @Get()

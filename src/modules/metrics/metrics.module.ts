@@ -3,12 +3,13 @@ import { RunsModule } from '../runs/runs.module.js';
 import { MetricBatchPipe, MetricPointPipe } from './metric-input.pipe.js';
 import { MetricRepository } from './metric.repository.js';
 import { MetricsController } from './metrics.controller.js';
+import { MetricSeriesService } from './metric-series.service.js';
 import { MetricsService } from './metrics.service.js';
 
 @Module({
   imports: [RunsModule],
   controllers: [MetricsController],
-  providers: [MetricsService, MetricRepository, MetricPointPipe, MetricBatchPipe],
+  providers: [MetricsService, MetricSeriesService, MetricRepository, MetricPointPipe, MetricBatchPipe],
   exports: [MetricsService, MetricRepository],
 })
 export class MetricsModule {}
