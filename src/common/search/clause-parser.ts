@@ -1,4 +1,5 @@
 import { describeToken, syntaxError, Token, tokenize } from './lexer.js';
+import { MAX_LIKE_PATTERN_LENGTH } from './like-pattern.js';
 
 /**
  * The shape shared by MLflow's run and experiment filters, before any entity or key is checked:
@@ -322,4 +323,42 @@ export function parseOrderTerm(input: string, subject: string): RawOrderTerm {
     throw stream.unexpected(end, 'the end of the order_by entry');
   }
   return { identifier, ascending };
+}
+
+/** The error for a comparator the identifier does not take, saying which it does. */
+export function comparatorError(subject: string, clause: RawClause, allowed: string): Error {
+  return syntaxError(subject, `${clause.comparator} is not allowed on '${clause.identifier.text}'`, clause.comparatorPos, `use ${allowed}`);
+}
+
+/** The clause's value as a number, or an error pointing at it. */
+export function numberValue(subject: string, clause: RawClause): number {
+  const value = clause.value;
+  if (value.kind !== 'number') {
+    const shown = value.kind === 'string' || value.kind === 'list' ? value.text : '';
+    throw syntaxError(
+      subject,
+      `'${clause.identifier.text}' needs a number, got ${shown}`,
+      value.kind === 'none' ? clause.comparatorPos : value.pos,
+      'numbers are written without quotes',
+    );
+  }
+  return value.value;
+}
+
+/** The clause's value as a quoted string (a LIKE pattern of bounded length), or an error pointing at it. */
+export function stringValue(subject: string, clause: RawClause): string {
+  const value = clause.value;
+  if (value.kind !== 'string') {
+    const shown = value.kind === 'number' ? value.text : '';
+    throw syntaxError(
+      subject,
+      `'${clause.identifier.text}' needs a quoted string, got ${shown}`,
+      value.kind === 'none' ? clause.comparatorPos : value.pos,
+      `quote it: ${clause.identifier.text} ${clause.comparator} '${shown}'`,
+    );
+  }
+  if ((clause.comparator === 'LIKE' || clause.comparator === 'ILIKE') && value.value.length > MAX_LIKE_PATTERN_LENGTH) {
+    throw syntaxError(subject, `${clause.comparator} pattern longer than ${MAX_LIKE_PATTERN_LENGTH} characters`, value.pos);
+  }
+  return value.value;
 }

@@ -34,7 +34,7 @@ describe('experiment filter grammar', () => {
 
   it.each([
     ["name > 'a'", "filter: > is not allowed on 'name' at position 5; use =, !=, LIKE or ILIKE on name"],
-    ["creation_time = '5'", "filter: 'creation_time' needs a number at position 16"],
+    ["creation_time = '5'", "filter: 'creation_time' needs a number, got '5' at position 16; numbers are written without quotes"],
     ["creation_time LIKE '5%'", "filter: LIKE is not allowed on 'creation_time' at position 14"],
     [
       "experiment_id = '1'",

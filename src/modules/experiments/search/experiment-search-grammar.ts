@@ -1,7 +1,14 @@
 import { InvalidRequestError } from '../../../common/errors.js';
-import { parseFilterClauses, parseOrderTerm, RawClause, RawIdentifier } from '../../../common/search/clause-parser.js';
+import {
+  comparatorError,
+  numberValue,
+  parseFilterClauses,
+  parseOrderTerm,
+  RawClause,
+  RawIdentifier,
+  stringValue,
+} from '../../../common/search/clause-parser.js';
 import { syntaxError } from '../../../common/search/lexer.js';
-import { MAX_LIKE_PATTERN_LENGTH } from '../../../common/search/like-pattern.js';
 import type { NumericComparator, StringComparator } from '../../../common/search/search-sql.js';
 
 /**
@@ -54,26 +61,6 @@ function entityOf(identifier: RawIdentifier, subject: string): 'attribute' | 'ta
   return entity;
 }
 
-function comparatorError(subject: string, clause: RawClause, allowed: string): Error {
-  return syntaxError(subject, `${clause.comparator} is not allowed on '${clause.identifier.text}'`, clause.comparatorPos, `use ${allowed}`);
-}
-
-function stringValue(subject: string, clause: RawClause): string {
-  const value = clause.value;
-  if (value.kind !== 'string') {
-    const shown = value.kind === 'number' ? value.text : '';
-    throw syntaxError(
-      subject,
-      `'${clause.identifier.text}' needs a quoted string, got ${shown}`,
-      value.kind === 'none' ? clause.comparatorPos : value.pos,
-    );
-  }
-  if ((clause.comparator === 'LIKE' || clause.comparator === 'ILIKE') && value.value.length > MAX_LIKE_PATTERN_LENGTH) {
-    throw syntaxError(subject, `${clause.comparator} pattern longer than ${MAX_LIKE_PATTERN_LENGTH} characters`, value.pos);
-  }
-  return value.value;
-}
-
 function toExperimentClause(clause: RawClause, subject: string): ExperimentFilterClause {
   const { identifier, comparator } = clause;
   if (entityOf(identifier, subject) === 'tag') {
@@ -98,14 +85,7 @@ function toExperimentClause(clause: RawClause, subject: string): ExperimentFilte
     if (!NUMERIC_COMPARATORS.has(comparator)) {
       throw comparatorError(subject, clause, `=, !=, <, <=, > or >= and a number (milliseconds) on ${identifier.key}`);
     }
-    if (clause.value.kind !== 'number') {
-      throw syntaxError(
-        subject,
-        `'${identifier.text}' needs a number`,
-        clause.value.kind === 'none' ? clause.comparatorPos : clause.value.pos,
-      );
-    }
-    return { kind: 'time', attribute: identifier.key, comparator: comparator as NumericComparator, value: clause.value.value };
+    return { kind: 'time', attribute: identifier.key, comparator: comparator as NumericComparator, value: numberValue(subject, clause) };
   }
   throw syntaxError(
     subject,

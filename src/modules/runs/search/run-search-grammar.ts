@@ -1,7 +1,15 @@
 import { InvalidRequestError, NotImplementedError } from '../../../common/errors.js';
-import { parseFilterClauses, parseOrderTerm, RawClause, RawIdentifier, RawOrderTerm } from '../../../common/search/clause-parser.js';
+import {
+  comparatorError,
+  numberValue,
+  parseFilterClauses,
+  parseOrderTerm,
+  stringValue,
+  RawClause,
+  RawIdentifier,
+  RawOrderTerm,
+} from '../../../common/search/clause-parser.js';
 import { syntaxError } from '../../../common/search/lexer.js';
-import { MAX_LIKE_PATTERN_LENGTH } from '../../../common/search/like-pattern.js';
 import type { NumericComparator, StringComparator } from '../../../common/search/search-sql.js';
 
 /**
@@ -107,41 +115,6 @@ function resolveIdentifier(identifier: RawIdentifier, subject: string): Resolved
     throw syntaxError(subject, `unknown attribute '${identifier.key}'`, identifier.keyPos, `attributes are ${ATTRIBUTE_LIST}`);
   }
   return { kind: 'attribute', attribute };
-}
-
-function comparatorError(subject: string, clause: RawClause, allowed: string): Error {
-  return syntaxError(subject, `${clause.comparator} is not allowed on '${clause.identifier.text}'`, clause.comparatorPos, `use ${allowed}`);
-}
-
-function numberValue(subject: string, clause: RawClause): number {
-  const value = clause.value;
-  if (value.kind !== 'number') {
-    const shown = value.kind === 'string' || value.kind === 'list' ? value.text : '';
-    throw syntaxError(
-      subject,
-      `'${clause.identifier.text}' needs a number, got ${shown}`,
-      value.kind === 'none' ? clause.comparatorPos : value.pos,
-      'numbers are written without quotes',
-    );
-  }
-  return value.value;
-}
-
-function stringValue(subject: string, clause: RawClause): string {
-  const value = clause.value;
-  if (value.kind !== 'string') {
-    const shown = value.kind === 'number' ? value.text : '';
-    throw syntaxError(
-      subject,
-      `'${clause.identifier.text}' needs a quoted string, got ${shown}`,
-      value.kind === 'none' ? clause.comparatorPos : value.pos,
-      `quote it: ${clause.identifier.text} ${clause.comparator} '${shown}'`,
-    );
-  }
-  if ((clause.comparator === 'LIKE' || clause.comparator === 'ILIKE') && value.value.length > MAX_LIKE_PATTERN_LENGTH) {
-    throw syntaxError(subject, `${clause.comparator} pattern longer than ${MAX_LIKE_PATTERN_LENGTH} characters`, value.pos);
-  }
-  return value.value;
 }
 
 function toRunClause(clause: RawClause, subject: string): RunFilterClause {
