@@ -7,7 +7,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppModule } from './app.module.js';
 import { describeError } from './common/filters/error-response.js';
 import { errorBody } from './common/filters/global-exception.filter.js';
-import { createHttpLogger, createRootLogger, PinoNestLogger } from './common/logging/logger.js';
+import { createRootLogger, PinoNestLogger } from './common/logging/logger.js';
+import { logRequests } from './common/logging/request-logger.js';
+import { createHotWriteLane } from './http/hot-write-lane.js';
+import { MetricsService } from './modules/metrics/metrics.service.js';
+import { MlflowRunsService } from './modules/mlflow/mlflow-runs.service.js';
 import { serverConfig } from './config/load-config.js';
 import { ServerConfig } from './config/server-config.js';
 import { databaseSettings, redactedDatabaseUrl } from './database/database-settings.js';
@@ -55,7 +59,17 @@ export async function createApp(config: ServerConfig): Promise<NestExpressApplic
   app.disable('x-powered-by');
   // Responses are JSON documents or streams; hashing every body for a weak ETag only costs time.
   app.set('etag', false);
-  app.use(createHttpLogger(root));
+  const requestLog = logRequests(root);
+  app.use(requestLog);
+  // Metric writes from training loops take a short cut past Express and Nest (see the lane):
+  // the lane sees each request first, and hands anything it does not take to Express.
+  const hotLane = createHotWriteLane(config, { metrics: app.get(MetricsService), mlflowRuns: app.get(MlflowRunsService) });
+  const server = app.getHttpServer();
+  const [expressListener] = server.listeners('request') as ((request: IncomingMessage, response: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    hotLane(request, response, () => expressListener(request, response), requestLog);
+  });
   const json = express.json({ limit: config.maxBodySize, type: ['application/json', 'application/*+json'] });
   // A raw artifact upload's body is the file itself (an application/json file too): the
   // artifacts module streams it to storage, so the JSON parser must leave it unread.

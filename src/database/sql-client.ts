@@ -400,6 +400,11 @@ export class SqlClient implements SqlExecutor {
     }
   }
 
+  /** Whether this code runs inside a request transaction (see `runInTransaction`). */
+  inTransaction(): boolean {
+    return this.openAmbient() !== undefined;
+  }
+
   private openAmbient(): AmbientTransaction | undefined {
     const ambient = this.ambient.getStore();
     return ambient && !ambient.closed ? ambient : undefined;

@@ -21,11 +21,35 @@ export function errorBody(url: string, problem: ErrorDescription): { status: num
 
 type RequestWithId = IncomingMessage & { id?: unknown; originalUrl?: string };
 
+export interface RenderedError {
+  status: number;
+  body: object;
+  headers: Record<string, string>;
+}
+
 /**
- * The one place errors become responses. Domain errors and HTTP exceptions keep their message;
- * anything else is logged with its stack and answered with a plain INTERNAL_ERROR that names the
- * request id, so no stack trace or SQL ever reaches a client.
+ * What a failure is answered with, for the exception filter and for the hot write lane alike:
+ * domain errors and HTTP exceptions keep their message; anything else is logged with its stack
+ * and becomes a plain INTERNAL_ERROR naming the request id, so no stack or SQL reaches a client.
  */
+export function renderError(
+  exception: unknown,
+  request: RequestWithId,
+  maxBodySize: number,
+  logError: (message: string) => void,
+): RenderedError {
+  const problem = describeError(exception, maxBodySize);
+  const requestId = typeof request.id === 'string' ? request.id : undefined;
+  if (problem.internal) {
+    const stack = exception instanceof Error ? exception.stack : String(exception);
+    logError(`request ${requestId ?? '?'} ${request.method} ${request.originalUrl ?? request.url} failed: ${stack}`);
+    problem.message = requestId ? `internal error (request id ${requestId})` : 'internal error';
+  }
+  const { status, body } = errorBody(request.originalUrl ?? request.url ?? '/', problem);
+  return { status, body, headers: problem.code === 'UNAUTHORIZED' ? { 'WWW-Authenticate': 'Bearer realm="entrenar"' } : {} };
+}
+
+/** The one global exception filter: every error a route throws is answered by renderError. */
 @Catch()
 export class GlobalExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
@@ -37,26 +61,20 @@ export class GlobalExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<RequestWithId>();
     const response = http.getResponse<unknown>();
     const adapter = this.adapterHost.httpAdapter;
-    const problem = describeError(exception, this.config.maxBodySize);
-    const requestId = typeof request.id === 'string' ? request.id : undefined;
-    if (problem.internal) {
-      const stack = exception instanceof Error ? exception.stack : String(exception);
-      this.logger.error(`request ${requestId ?? '?'} ${request.method} ${request.originalUrl ?? request.url} failed: ${stack}`);
-      problem.message = requestId ? `internal error (request id ${requestId})` : 'internal error';
-    }
+    const rendered = renderError(exception, http.getRequest<RequestWithId>(), this.config.maxBodySize, (message) =>
+      this.logger.error(message),
+    );
     const raw = response as { headersSent?: boolean; destroy?: () => void };
     if (raw.headersSent) {
       // A streamed body was under way: the status is gone, so cut the connection instead.
       raw.destroy?.();
       return;
     }
-    if (problem.code === 'UNAUTHORIZED') {
-      adapter.setHeader(response, 'WWW-Authenticate', 'Bearer realm="entrenar"');
+    for (const [name, value] of Object.entries(rendered.headers)) {
+      adapter.setHeader(response, name, value);
     }
-    const { status, body } = errorBody(request.originalUrl ?? request.url ?? '/', problem);
-    adapter.reply(response, body, status);
+    adapter.reply(response, rendered.body, rendered.status);
   }
 }

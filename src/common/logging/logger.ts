@@ -1,8 +1,5 @@
 import { LoggerService } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino, { Logger as PinoLogger } from 'pino';
-import { pinoHttp, HttpLogger } from 'pino-http';
 import type { LogLevel } from '../../config/server-config.js';
 
 /** JSON lines on stdout: what log collectors on Kubernetes expect. */
@@ -50,48 +47,4 @@ export class PinoNestLogger implements LoggerService {
   fatal(message: unknown, context?: unknown): void {
     this.child(context).fatal(String(message));
   }
-}
-
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
-/**
- * One line per request: id, method, path, status and duration. Headers and bodies are never
- * logged, so API keys cannot leak; the query string is dropped for the same reason.
- * The request id comes from a sane incoming `x-request-id` or is generated, and is echoed back.
- */
-export function createHttpLogger(root: PinoLogger): HttpLogger {
-  return pinoHttp({
-    logger: root,
-    genReqId: (request: IncomingMessage, response: ServerResponse) => {
-      const incoming = request.headers['x-request-id'];
-      const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      response.setHeader('x-request-id', id);
-      return id;
-    },
-    customLogLevel: (_request, response, error) => {
-      // 501 is an answer (an unsupported MLflow feature), not a failure of ours.
-      if (response.statusCode === 501) {
-        return 'warn';
-      }
-      if (error || response.statusCode >= 500) {
-        return 'error';
-      }
-      return 'info';
-    },
-    serializers: {
-      req: (request: { id: unknown; method: string; url: string }) => ({
-        id: request.id,
-        method: request.method,
-        path: request.url.split('?')[0],
-      }),
-      res: (response: { statusCode: number }) => ({ status: response.statusCode }),
-      // pino-http makes up an Error for every 5xx; its stack says nothing (the exception filter
-      // logs real failures with theirs), so keep only the message.
-      err: (error: Error) => ({ message: error.message }),
-    },
-    customSuccessMessage: (request, response, responseTime) =>
-      `${request.method} ${(request.url ?? '').split('?')[0]} ${response.statusCode} ${Math.round(responseTime)}ms`,
-    customErrorMessage: (request, response) => `${request.method} ${(request.url ?? '').split('?')[0]} ${response.statusCode}`,
-    quietReqLogger: true,
-  });
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { chunksOf, placeholders, SqlClient, SqlExecutor } from '../../database/sql-client.js';
-import { RollupRow, rollupsOf, SeriesPoint, Summary } from './metric-rollups.js';
+import { RollupRow, ROLLUP_FACTOR, ROLLUP_LEVELS, rollupsOf, SeriesPoint, Summary } from './metric-rollups.js';
 import { MetricSeriesEntity } from './entities/metric.entity.js';
 
 /** A point as stored: NaN is value 0 with is_nan 1 (SQLite has no NaN). */
@@ -54,9 +54,6 @@ function isLater(a: StoredPoint, b: StoredPoint): boolean {
 const MAX_CACHED_SERIES = 200_000;
 
 const INSERT_POINT_SQLITE = 'INSERT OR IGNORE INTO metric_points (series_id, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?)';
-const INSERT_POINTS_POSTGRES = `INSERT INTO metric_points (series_id, step, timestamp, value, is_nan)
-  SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::float8[], ?::smallint[])
-  ON CONFLICT DO NOTHING RETURNING series_id, step, timestamp, value, is_nan`;
 /** Folds a batch's summary of a bucket into the stored one (or stores it). */
 const ROLLUP_COLUMNS =
   'series_id, level, bucket, first_step, last_step, point_count, nan_count, min_value, max_value, last_timestamp, last_value, last_is_nan';
@@ -71,10 +68,55 @@ const ROLLUP_MERGE = `ON CONFLICT (series_id, level, bucket) DO UPDATE SET
   last_value = CASE WHEN (excluded.last_step, excluded.last_timestamp, excluded.last_value) > (metric_rollups.last_step, metric_rollups.last_timestamp, metric_rollups.last_value) THEN excluded.last_value ELSE metric_rollups.last_value END,
   last_is_nan = CASE WHEN (excluded.last_step, excluded.last_timestamp, excluded.last_value) > (metric_rollups.last_step, metric_rollups.last_timestamp, metric_rollups.last_value) THEN excluded.last_is_nan ELSE metric_rollups.last_is_nan END`;
 const UPSERT_ROLLUP_SQLITE = `INSERT INTO metric_rollups (${ROLLUP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${ROLLUP_MERGE}`;
-const UPSERT_ROLLUPS_POSTGRES = `INSERT INTO metric_rollups (${ROLLUP_COLUMNS})
-  SELECT * FROM unnest(?::bigint[], ?::smallint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[],
-                       ?::float8[], ?::float8[], ?::bigint[], ?::float8[], ?::smallint[])
-  ${ROLLUP_MERGE}`;
+/**
+ * PostgreSQL's append in one statement: the points (exact duplicates dropped), then, from the
+ * rows actually inserted, each series' count and latest point and its rollup buckets at every
+ * level (floor division that holds for negative steps), locks taken in (series, level, bucket)
+ * order.
+ */
+const APPEND_POINTS_POSTGRES = `WITH inserted AS (
+    INSERT INTO metric_points (series_id, step, timestamp, value, is_nan)
+    SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::float8[], ?::smallint[])
+    ON CONFLICT DO NOTHING
+    RETURNING series_id, step, timestamp, value, is_nan
+  ),
+  latest AS (
+    SELECT DISTINCT ON (series_id) series_id, step, timestamp, value, is_nan
+    FROM inserted ORDER BY series_id, step DESC, timestamp DESC, value DESC
+  ),
+  totals AS (SELECT series_id, COUNT(*) AS n FROM inserted GROUP BY series_id),
+  series_update AS (
+    UPDATE metric_series s SET
+      point_count = s.point_count + t.n,
+      last_step = CASE WHEN s.last_step IS NULL OR (l.step, l.timestamp, l.value) > (s.last_step, s.last_timestamp, s.last_value) THEN l.step ELSE s.last_step END,
+      last_timestamp = CASE WHEN s.last_step IS NULL OR (l.step, l.timestamp, l.value) > (s.last_step, s.last_timestamp, s.last_value) THEN l.timestamp ELSE s.last_timestamp END,
+      last_value = CASE WHEN s.last_step IS NULL OR (l.step, l.timestamp, l.value) > (s.last_step, s.last_timestamp, s.last_value) THEN l.value ELSE s.last_value END,
+      last_is_nan = CASE WHEN s.last_step IS NULL OR (l.step, l.timestamp, l.value) > (s.last_step, s.last_timestamp, s.last_value) THEN l.is_nan ELSE s.last_is_nan END
+    FROM totals t JOIN latest l ON l.series_id = t.series_id
+    WHERE s.id = t.series_id
+    RETURNING s.id
+  ),
+  levels (level, width) AS (VALUES ${ROLLUP_LEVELS.map((level) => `(${level}, ${ROLLUP_FACTOR ** level})`).join(', ')}),
+  bucketed AS (
+    SELECT i.series_id, v.level, (i.step - (((i.step % v.width) + v.width) % v.width)) / v.width AS bucket, i.step, i.timestamp, i.value, i.is_nan
+    FROM inserted i CROSS JOIN levels v
+  ),
+  summaries AS (
+    SELECT series_id, level, bucket, MIN(step) AS first_step, MAX(step) AS last_step, COUNT(*) AS point_count, SUM(is_nan) AS nan_count,
+      MIN(value) FILTER (WHERE is_nan = 0) AS min_value, MAX(value) FILTER (WHERE is_nan = 0) AS max_value,
+      (ARRAY_AGG(timestamp ORDER BY step DESC, timestamp DESC, value DESC))[1] AS last_timestamp,
+      (ARRAY_AGG(value ORDER BY step DESC, timestamp DESC, value DESC))[1] AS last_value,
+      (ARRAY_AGG(is_nan ORDER BY step DESC, timestamp DESC, value DESC))[1] AS last_is_nan
+    FROM bucketed GROUP BY series_id, level, bucket
+  ),
+  rollup_upsert AS (
+    INSERT INTO metric_rollups (${ROLLUP_COLUMNS})
+    SELECT series_id, level, bucket, first_step, last_step, point_count, nan_count, min_value, max_value, last_timestamp, last_value, last_is_nan
+    FROM summaries ORDER BY series_id, level, bucket
+    ${ROLLUP_MERGE}
+    RETURNING 1
+  )
+  SELECT (SELECT COUNT(*) FROM inserted) AS inserted, (SELECT COUNT(*) FROM series_update) AS series, (SELECT COUNT(*) FROM rollup_upsert) AS rollups`;
 
 function rollupParams(row: RollupRow): (number | null)[] {
   return [
@@ -315,96 +357,81 @@ export class MetricRepository {
     }
   }
 
+  /**
+   * PostgreSQL: one statement does the whole append (points, series totals, latest point and
+   * rollups, computed from the rows actually inserted), so a batch costs one round trip and
+   * is atomic on its own. Only series never seen before cost one more.
+   */
   private async appendPointsPostgres(runId: number, points: readonly StoredPoint[], outer?: SqlExecutor): Promise<number> {
-    const created: [key: string, id: number][] = [];
-    const write = async (tx: SqlExecutor) => {
-      created.length = 0; // a retried transaction starts over
-      const local = new Map<string, number>();
-      const missing: string[] = [];
-      for (const key of new Set(points.map((point) => point.key))) {
-        const cached = this.seriesIds.get(`${runId}\u0000${key}`);
-        if (cached === undefined) {
-          missing.push(key);
-        } else {
-          local.set(key, cached);
+    const db = outer ?? this.sql;
+    const local = await this.postgresSeriesIds(runId, points, db, outer === undefined);
+    const ids = points.map((point) => local.get(point.key) as number);
+    const params = [
+      ids,
+      points.map((point) => point.step),
+      points.map((point) => point.timestamp),
+      points.map((point) => (point.isNan ? 0 : point.value)),
+      points.map((point) => (point.isNan ? 1 : 0)),
+    ];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const row = await db.queryOne<{ inserted: number }>(APPEND_POINTS_POSTGRES, params);
+        return row?.inserted ?? 0;
+      } catch (error) {
+        // Alone (not in a transaction), a statement that lost a deadlock can simply run again.
+        const code = (error as { code?: unknown } | null)?.code;
+        if (outer !== undefined || this.sql.inTransaction() || code !== '40P01' || attempt >= 3) {
+          throw error;
         }
       }
-      if (missing.length > 0) {
-        // Sorted, so concurrent batches creating the same keys take the index locks in one order.
-        missing.sort();
-        await tx.execute('INSERT INTO metric_series (run_id, key) SELECT ?, unnest(?::text[]) ON CONFLICT (run_id, key) DO NOTHING', [
-          runId,
-          missing,
-        ]);
-        const rows = await tx.query<{ id: number; key: string }>(
-          'SELECT id, key FROM metric_series WHERE run_id = ? AND key = ANY(?::text[])',
-          [runId, missing],
-        );
-        for (const row of rows) {
-          local.set(row.key, row.id);
-          created.push([row.key, row.id]);
-        }
-      }
-      const { ids, totals } = this.groupBySeries(points, (key) => {
-        const id = local.get(key);
-        if (id === undefined) {
-          throw new Error(`series ${key} of run #${runId} was not created`);
-        }
-        return id;
-      });
-      const columns = {
-        step: points.map((point) => point.step),
-        timestamp: points.map((point) => point.timestamp),
-        value: points.map((point) => (point.isNan ? 0 : point.value)),
-        isNan: points.map((point) => (point.isNan ? 1 : 0)),
-      };
-      const insertedRows = await tx.query<{ series_id: number; step: number; timestamp: number; value: number; is_nan: number }>(
-        INSERT_POINTS_POSTGRES,
-        [ids, columns.step, columns.timestamp, columns.value, columns.isNan],
-      );
-      for (const row of insertedRows) {
-        (totals.get(row.series_id) as SeriesTotals).inserted += 1;
-      }
-      // The latest point per series is computed from the batch; duplicates cannot be later than
-      // what is stored, so considering them too is harmless.
-      for (let index = 0; index < points.length; index++) {
-        const entry = totals.get(ids[index]) as SeriesTotals;
-        if (!entry.best || isLater(points[index], entry.best)) {
-          entry.best = points[index];
-        }
-      }
-      // Row locks in ascending id order, the same in every transaction: concurrent batches that
-      // touch the same series in different orders would otherwise deadlock.
-      for (const entry of [...totals.values()].sort((a, b) => a.seriesId - b.seriesId)) {
-        await tx.execute(UPDATE_SERIES, updateSeriesParams(entry));
-      }
-      const rollups = rollupsOf(
-        insertedRows.map((row) => ({
-          seriesId: row.series_id,
-          step: row.step,
-          timestamp: row.timestamp,
-          value: row.value,
-          isNan: row.is_nan === 1,
-        })),
-      );
-      if (rollups.length > 0) {
-        // Twelve parallel arrays, one per column, for unnest().
-        const rows = rollups.map(rollupParams);
-        await tx.execute(
-          UPSERT_ROLLUPS_POSTGRES,
-          rows[0].map((_, column) => rows.map((row) => row[column])),
-        );
-      }
-      return insertedRows.length;
-    };
-    if (outer) {
-      return write(outer);
     }
-    const inserted = await this.sql.transaction(write);
-    // Cached only once committed: a concurrent batch given the id of a series row it cannot see
-    // yet would store its points but update no series row, losing them from "latest".
-    this.cacheAfterCommit(runId, created);
-    return inserted;
+  }
+
+  /** Series ids of the batch's keys, creating the missing series (sorted, one lock order). */
+  private async postgresSeriesIds(
+    runId: number,
+    points: readonly StoredPoint[],
+    db: SqlExecutor,
+    cacheable: boolean,
+  ): Promise<Map<string, number>> {
+    const local = new Map<string, number>();
+    const missing: string[] = [];
+    for (const point of points) {
+      if (local.has(point.key)) {
+        continue;
+      }
+      const cached = this.seriesIds.get(`${runId}\u0000${point.key}`);
+      if (cached === undefined) {
+        if (!missing.includes(point.key)) {
+          missing.push(point.key);
+        }
+      } else {
+        local.set(point.key, cached);
+      }
+    }
+    if (missing.length > 0) {
+      missing.sort();
+      await db.execute('INSERT INTO metric_series (run_id, key) SELECT ?, unnest(?::text[]) ON CONFLICT (run_id, key) DO NOTHING', [
+        runId,
+        missing,
+      ]);
+      const rows = await db.query<{ id: number; key: string }>(
+        'SELECT id, key FROM metric_series WHERE run_id = ? AND key = ANY(?::text[])',
+        [runId, missing],
+      );
+      for (const row of rows) {
+        local.set(row.key, row.id);
+      }
+      // Inside a caller's transaction the new rows may still be rolled back: cache them only
+      // once committed (afterCommit), and not at all in a transaction we cannot see the end of.
+      if (cacheable) {
+        this.cacheAfterCommit(
+          runId,
+          rows.map((row) => [row.key, row.id] as const),
+        );
+      }
+    }
+    return local;
   }
 
   /** The smallest and largest step stored in a series (two index probes, not a scan). */
