@@ -72,7 +72,7 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
       // the server process; only an OS crash or power loss could lose the last commits.
       db.pragma('synchronous = NORMAL');
       db.pragma('temp_store = MEMORY');
-      db.pragma('cache_size = -65536');
+      db.pragma('cache_size = -16384');
     },
   };
 }

@@ -123,6 +123,20 @@ describe('GET /api/v1/runs/{id}/metrics/{key}/series', () => {
     expect(buckets.reduce((sum, bucket) => sum + bucket.count, 0)).toBe(300);
   });
 
+  it('summarises only the new points of a batch that repeats some stored ones', async () => {
+    const run = await make.runningRun();
+    const point = (step: number) => ({ key: 'loss', step, value: 1000 - step, timestamp: 1_700_000_000_000 });
+    const first = Array.from({ length: 200 }, (_, step) => point(step));
+    await server.http().post(`/api/v1/runs/${run.id}/metrics/batch`).send({ metrics: first }).expect(201);
+    // Steps 100-199 again (dropped as exact duplicates), 200-399 new, and one new point twice in the batch.
+    const second = [...Array.from({ length: 300 }, (_, index) => point(100 + index)), point(399)];
+    await server.http().post(`/api/v1/runs/${run.id}/metrics/batch`).send({ metrics: second }).expect(201);
+    const { body } = await server.http().get(`/api/v1/runs/${run.id}/metrics/loss/series?points=1`).expect(200);
+    expect(body.buckets).toEqual([expect.objectContaining({ first_step: 0, last_step: 399, count: 400, min: 601, max: 1000, last: 601 })]);
+    const zoomed = await server.http().get(`/api/v1/runs/${run.id}/metrics/loss/series?points=4`).expect(200);
+    expect((zoomed.body.buckets as Bucket[]).reduce((sum, bucket) => sum + bucket.count, 0)).toBe(400);
+  });
+
   it('keeps NaN, ±Infinity and negative steps logged through the MLflow API', async () => {
     const created = await server.http().post('/api/2.0/mlflow/runs/create').send({ experiment_id: '0' }).expect(200);
     const mlflowRun = created.body.run.info.run_id as string;

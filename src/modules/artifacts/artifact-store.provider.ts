@@ -3,16 +3,17 @@ import path from 'node:path';
 import type { ServerConfig } from '../../config/server-config.js';
 import { ArtifactStore } from './artifact-store.js';
 import { LocalArtifactStore } from './local-artifact.store.js';
-import { S3ArtifactStore } from './s3-artifact.store.js';
 
 /**
  * The artifact store the settings choose: `local` under the data directory, or `s3`. An s3
  * store is checked before the server starts (the bucket exists and the credentials may use it),
- * so a wrong setting stops the start with a message saying what to fix.
+ * so a wrong setting stops the start with a message saying what to fix. The AWS SDK is loaded
+ * only then: it adds about 20 MiB to every server that keeps artifacts on local disk.
  */
 export async function createArtifactStore(config: ServerConfig): Promise<ArtifactStore> {
   const logger = new Logger('ArtifactStore');
   if (config.artifactStore === 's3') {
+    const { S3ArtifactStore } = await import('./s3-artifact.store.js');
     const store = S3ArtifactStore.fromConfig(config);
     try {
       await store.checkBucket();

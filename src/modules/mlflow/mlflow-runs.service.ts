@@ -331,6 +331,12 @@ export class MlflowRunsService {
     const tags = rawTags.map((tag) => ({ key: requiredString(tag, 'key'), value: optionalString(tag, 'value') ?? '' }));
     tags.forEach(checkTag);
     const target = await this.runsService.requireWritable(runId);
+    if (params.length === 0 && tags.length === 0) {
+      // Metrics only, the training loop's usual batch: the append is atomic on its own, and
+      // without an outer transaction it takes the faster synchronous path.
+      await this.metrics.appendPoints(target.id, points);
+      return {};
+    }
     await this.sql.transaction(async (tx) => {
       await this.storeParams(target.id, runId, params, tx);
       await this.metrics.appendPoints(target.id, points, tx);
