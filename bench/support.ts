@@ -52,13 +52,21 @@ function rssOf(pid: number): number {
   }
 }
 
+export interface StartEntrenarOptions {
+  /** Added to the server's environment (e.g. NODE_OPTIONS=--cpu-prof for a profile). */
+  env?: NodeJS.ProcessEnv;
+  /** Flags for node itself, before the script (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
+  nodeArgs?: string[];
+}
+
 /** Starts `entrenar server` from the build (dist/) as its own process, as a user would. */
-export async function startEntrenar(extraArgs: string[] = []): Promise<ServerProcess> {
+export async function startEntrenar(extraArgs: string[] = [], options: StartEntrenarOptions = {}): Promise<ServerProcess> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'entrenar-bench-'));
   const port = await freePort();
   const child = spawn(
     process.execPath,
     [
+      ...(options.nodeArgs ?? []),
       'bin/entrenar.js',
       'server',
       '--host',
@@ -71,7 +79,7 @@ export async function startEntrenar(extraArgs: string[] = []): Promise<ServerPro
       'warn',
       ...extraArgs,
     ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
+    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...options.env } },
   );
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(url);
