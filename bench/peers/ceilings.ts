@@ -79,14 +79,14 @@ export async function rawPostgresRowsPerSecond(settings: Settings, adminUrl: str
     const clients = settings.ingestionClients;
     const seriesIds: number[][] = [];
     for (let client = 0; client < clients; client++) {
-      const [run] = (await dataSource.query(
+      const [run] = await dataSource.query<{ id: number }[]>(
         `INSERT INTO runs (public_id, experiment_id, name, status, created_at, updated_at) VALUES ($1, 1, $1, 'running', 0, 0) RETURNING id`,
         [`run-ceiling-${client}`],
-      )) as { id: number }[];
-      const ids = (await dataSource.query('INSERT INTO metric_series (run_id, key) SELECT $1, unnest($2::text[]) RETURNING id', [
-        run.id,
-        Array.from({ length: KEYS }, (_, key) => `key_${key}`),
-      ])) as { id: number }[];
+      );
+      const ids = await dataSource.query<{ id: number }[]>(
+        'INSERT INTO metric_series (run_id, key) SELECT $1, unnest($2::text[]) RETURNING id',
+        [run.id, Array.from({ length: KEYS }, (_, key) => `key_${key}`)],
+      );
       seriesIds.push(ids.map((row) => Number(row.id)));
     }
     const writeBatch = async (client: number, firstStep: number) => {
