@@ -3,6 +3,10 @@
 // file on the same disk measured in the same run; plus the server's peak RSS growth meanwhile.
 // Targets: upload and download at least half the copy rate, RSS growth under 64 MiB.
 // Everything lives in one temporary folder (BENCH_DIR, default the OS temp dir) and is removed.
+// The client is curl when it is installed (`curl -T` and `curl -o`, as users move checkpoints),
+// else Node's http; BENCH_ARTIFACT_CLIENT=node|curl chooses. On a 2-core machine the client's
+// own CPU competes with the server's, and curl needs less of it.
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { copyFile, open, stat } from 'node:fs/promises';
@@ -90,6 +94,36 @@ function upload(url: string, file: string, size: number): Promise<{ hash: string
   });
 }
 
+const CLIENT = process.env.BENCH_ARTIFACT_CLIENT ?? (spawnSync('curl', ['--version']).status === 0 ? 'curl' : 'node');
+
+/** Runs curl with `args`; resolves with what it wrote to stdout (the response body, or -w output). */
+function curl(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('curl', ['--silent', '--show-error', '--fail-with-body', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const text = Buffer.concat(out).toString('utf8');
+      if (code === 0) {
+        resolve(text);
+      } else {
+        reject(new Error(`curl ${args.join(' ')} exited ${code}: ${Buffer.concat(err).toString('utf8')} ${text.slice(0, 300)}`));
+      }
+    });
+  });
+}
+
+async function uploadWithCurl(url: string, file: string): Promise<{ hash: string; size_bytes: number }> {
+  return JSON.parse(await curl(['-T', file, '-H', 'content-type: application/octet-stream', url])) as { hash: string; size_bytes: number };
+}
+
+async function downloadWithCurl(url: string, file: string): Promise<number> {
+  return Number(await curl(['-o', file, '-w', '%{size_download}', url]));
+}
+
 /** GET the artifact and count its bytes without keeping them (`curl -o /dev/null`): the server's streaming rate. */
 function downloadDiscarding(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -153,12 +187,13 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const baselineRss = currentRss(server.child.pid);
 
-    const up = await timed(() => upload(artifactUrl, source, SIZE_BYTES));
+    console.log(`client: ${CLIENT === 'curl' ? 'curl -T / curl -o' : "Node's http"}`);
+    const up = await timed(() => (CLIENT === 'curl' ? uploadWithCurl(artifactUrl, source) : upload(artifactUrl, source, SIZE_BYTES)));
     if (up.value.hash !== `sha256:${sourceHash}` || up.value.size_bytes !== SIZE_BYTES) {
       throw new Error(`upload stored ${up.value.hash} (${up.value.size_bytes} bytes), expected sha256:${sourceHash} (${SIZE_BYTES})`);
     }
-    const down = await timed(() => download(artifactUrl, downloaded));
-    const streamed = await timed(() => downloadDiscarding(artifactUrl));
+    const down = await timed(() => (CLIENT === 'curl' ? downloadWithCurl(artifactUrl, downloaded) : download(artifactUrl, downloaded)));
+    const streamed = await timed(() => (CLIENT === 'curl' ? downloadWithCurl(artifactUrl, '/dev/null') : downloadDiscarding(artifactUrl)));
     const peakRss = server.peakRssBytes();
     if (down.value !== SIZE_BYTES || streamed.value !== SIZE_BYTES || (await sha256OfFile(downloaded)) !== sourceHash) {
       throw new Error('the downloaded file differs from the uploaded one');

@@ -143,8 +143,26 @@ export class ScratchDatabase {
     });
   }
 
+  /**
+   * Drops the database; never throws, so a result already measured is not lost. FORCE ends our
+   * own sessions, but not an autovacuum worker busy there after heavy writes (that needs
+   * pg_signal_backend), so a refusal is retried for a while, then only reported.
+   */
   async drop(): Promise<void> {
-    await ScratchDatabase.admin(this.adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${this.name} WITH (FORCE)`));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ScratchDatabase.admin(this.adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${this.name} WITH (FORCE)`));
+        return;
+      } catch (error) {
+        if (attempt >= 30) {
+          console.log(
+            `    could not drop database ${this.name} (drop it by hand): ${error instanceof Error ? error.message : String(error)}`,
+          );
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    }
   }
 }
 

@@ -55,8 +55,11 @@ export function logRequests(root: PinoLogger): (request: RequestWithId, response
     };
     response.once('finish', () => finish(false));
     response.once('close', () => {
+      // Closed before 'finish': aborted only if we had not yet ended the answer. A client that
+      // reads a large download to its last byte and hangs up at once closes the socket before
+      // the final write callback, which is a complete transfer, not an abort.
       if (!response.writableFinished) {
-        finish(true);
+        finish(!response.writableEnded);
       }
     });
     next();
