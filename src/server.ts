@@ -5,8 +5,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import express, { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppModule } from './app.module.js';
-import { describeError } from './common/filters/error-response.js';
-import { errorBody } from './common/filters/global-exception.filter.js';
+import { renderError } from './common/filters/global-exception.filter.js';
 import { createRootLogger, PinoNestLogger } from './common/logging/logger.js';
 import { logRequests } from './common/logging/request-logger.js';
 import { createHotWriteLane } from './http/hot-write-lane.js';
@@ -61,29 +60,31 @@ export async function createApp(config: ServerConfig): Promise<NestExpressApplic
   app.set('etag', false);
   const requestLog = logRequests(root);
   app.use(requestLog);
+  const json = express.json({ limit: config.maxBodySize, type: ['application/json', 'application/*+json'] });
   // Metric writes from training loops take a short cut past Express and Nest (see the lane):
   // the lane sees each request first, and hands anything it does not take to Express.
-  const hotLane = createHotWriteLane(config, { metrics: app.get(MetricsService), mlflowRuns: app.get(MlflowRunsService) });
+  const hotLane = createHotWriteLane(config, { metrics: app.get(MetricsService), mlflowRuns: app.get(MlflowRunsService) }, json);
   const server = app.getHttpServer();
   const [expressListener] = server.listeners('request') as ((request: IncomingMessage, response: ServerResponse) => void)[];
   server.removeAllListeners('request');
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     hotLane(request, response, () => expressListener(request, response), requestLog);
   });
-  const json = express.json({ limit: config.maxBodySize, type: ['application/json', 'application/*+json'] });
   // A raw artifact upload's body is the file itself (an application/json file too): the
   // artifacts module streams it to storage, so the JSON parser must leave it unread.
   app.use((request: Request, response: Response, next: NextFunction) =>
     isRawUploadRequest(request.method, request.url) ? next() : json(request, response, next),
   );
-  // Body-parser failures happen before Nest routing: answer them in the same envelope.
+  // Body-parser failures happen before Nest routing: answered (and, if unexpected, logged with
+  // their stack) as the exception filter answers any other error.
+  const errorLogger = new Logger('Errors');
   app.use((error: unknown, request: Request, response: Response, next: NextFunction) => {
     if (response.headersSent) {
       next(error);
       return;
     }
-    const { status, body } = errorBody(request.originalUrl, describeError(error, config.maxBodySize));
-    response.status(status).json(body);
+    const { status, body, headers } = renderError(error, request, config.maxBodySize, (message) => errorLogger.error(message));
+    response.status(status).set(headers).json(body);
   });
   if (config.cors || config.corsOrigins.length > 0) {
     app.enableCors({

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidRequestError, PayloadTooLargeError, UnauthorizedError } from '../common/errors.js';
+import { InvalidRequestError, UnauthorizedError } from '../common/errors.js';
 import { renderError } from '../common/filters/global-exception.filter.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { ApiKeyVerifier } from '../modules/auth/api-key.verifier.js';
@@ -13,6 +13,8 @@ import { MlflowRunsService } from '../modules/mlflow/mlflow-runs.service.js';
 type Request = IncomingMessage & { id?: string; body?: unknown };
 type RequestLog = (request: IncomingMessage & { id?: string }, response: ServerResponse, next: () => void) => void;
 type Handler = (match: RegExpExecArray, body: unknown) => Promise<{ status: number; body: unknown }>;
+/** The JSON body parser of the normal path (connect-style), so both paths read bodies alike. */
+export type JsonBodyParser = (request: IncomingMessage, response: ServerResponse, next: (error?: Error) => void) => void;
 
 interface HotRoute {
   pattern: RegExp;
@@ -23,45 +25,6 @@ interface HotRoute {
 export interface HotWriteServices {
   metrics: MetricsService;
   mlflowRuns: MlflowRunsService;
-}
-
-function readJsonBody(request: IncomingMessage, limitBytes: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limitBytes) {
-      request.resume();
-      reject(new PayloadTooLargeError(`request body is larger than the limit of ${limitBytes} bytes`));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limitBytes) {
-        request.removeAllListeners('data');
-        request.resume();
-        reject(new PayloadTooLargeError(`request body is larger than the limit of ${limitBytes} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('error', reject);
-    request.on('end', () => {
-      if (size > limitBytes) {
-        return;
-      }
-      const text = Buffer.concat(chunks, size).toString('utf8');
-      if (text.length === 0) {
-        resolve(undefined);
-        return;
-      }
-      try {
-        resolve(JSON.parse(text));
-      } catch (error) {
-        reject(new InvalidRequestError(`malformed JSON body: ${error instanceof Error ? error.message : String(error)}`));
-      }
-    });
-  });
 }
 
 function asFields(body: unknown): MlflowFields {
@@ -82,7 +45,7 @@ function asFields(body: unknown): MlflowFields {
  * first in Express. Anything unusual (an Idempotency-Key, a cross-origin request, a body that
  * is not JSON) is left to the normal path, which handles every case.
  */
-export function createHotWriteLane(config: ServerConfig, services: HotWriteServices) {
+export function createHotWriteLane(config: ServerConfig, services: HotWriteServices, parseJson: JsonBodyParser) {
   const logger = new Logger('HotWriteLane');
   const verifier = config.authType === 'api_key' ? new ApiKeyVerifier(config.apiKeys) : undefined;
   const cors = config.cors || config.corsOrigins.length > 0;
@@ -159,7 +122,9 @@ export function createHotWriteLane(config: ServerConfig, services: HotWriteServi
           request.resume();
           throw new UnauthorizedError();
         }
-        const body = await readJsonBody(request, config.maxBodySize);
+        const body = await new Promise<unknown>((resolve, reject) =>
+          parseJson(request, response, (error) => (error === undefined ? resolve(request.body) : reject(error))),
+        );
         const result = await handle(matched, body);
         reply(response, result.status, result.body);
       } catch (error) {

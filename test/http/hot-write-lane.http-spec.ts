@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { factories } from '../support/factories.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 
@@ -61,6 +62,9 @@ describe('the hot write lane answers exactly as the normal path does', () => {
     ['an invalid point', bearer, '{"key":"loss","step":-1,"value":1}'],
     ['an unknown field', bearer, '{"key":"loss","step":1,"value":1,"extra":true}'],
     ['a non-object body', bearer, '[1,2]'],
+    ['a bare JSON string', bearer, '"loss"'],
+    ['an empty body', bearer, ''],
+    ['a body that is not the gzip it claims to be', { ...bearer, 'Content-Encoding': 'gzip' }, '{"key":"loss","step":1,"value":1}'],
   ])('fails the same way for %s', async (_what, headers, body) => {
     const run = await make.runningRun();
     const { hot, normal } = await bothWays(`/api/v1/runs/${run.id}/metrics`, body, headers);
@@ -70,6 +74,25 @@ describe('the hot write lane answers exactly as the normal path does', () => {
       body: normal.body,
       challenge: normal.headers['www-authenticate'],
     });
+  });
+
+  it('reads a gzip-compressed body as the normal path does, and stores its points', async () => {
+    const run = await make.runningRun();
+    // fetch rather than supertest, which re-encodes a Buffer body sent as application/json.
+    const send = async (step: number, extra: Record<string, string>) => {
+      const response = await fetch(`${server.url}/api/v1/runs/${run.id}/metrics/batch`, {
+        method: 'POST',
+        headers: { ...bearer, ...extra, 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+        body: gzipSync(JSON.stringify({ metrics: [{ key: 'zipped', step, value: step / 10, timestamp: 1700000000000 }] })),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const hot = await send(1, {});
+    const normal = await send(2, { 'Idempotency-Key': `lane-${++key}` });
+    expect(hot).toEqual({ status: 201, body: normal.body });
+    expect(normal.status).toBe(201);
+    const stored = await server.http().get(`/api/v1/runs/${run.id}/metrics?key=zipped`).set(bearer).expect(200);
+    expect((stored.body.metrics as { step: number }[]).map((point) => point.step)).toEqual([1, 2]);
   });
 
   it('fails the same way for an unknown run, a batch over the point limit and a body over the size limit', async () => {

@@ -182,6 +182,18 @@ describe('describeError: body-parser errors', () => {
     });
   });
 
+  it('maps an undecodable body (a 400 http-error without a type, e.g. bad gzip) to INVALID_REQUEST', () => {
+    const zlib = Object.assign(new Error('incorrect header check'), { status: 400, statusCode: 400, expose: true });
+    expect(describeError(zlib)).toMatchObject({
+      status: 400,
+      code: 'INVALID_REQUEST',
+      message: 'unreadable request body: incorrect header check',
+      internal: false,
+    });
+    // Without `expose`, an error that merely has a status is still ours to log.
+    expect(describeError(Object.assign(new Error('boom'), { status: 400 }))).toMatchObject({ code: 'INTERNAL_ERROR', internal: true });
+  });
+
   it('treats a server-side body error as internal, without its message', () => {
     expect(describeError(bodyParserError('stream.not.readable', 500, 'stream is not readable'))).toMatchObject({
       status: 500,

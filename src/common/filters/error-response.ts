@@ -93,14 +93,17 @@ const BODY_PARSER_ERROR_TYPES = new Set([
 function bodyParserError(error: unknown): { type: string; status: number; message: string } | undefined {
   const type = (error as { type?: unknown } | null)?.type;
   const status = (error as { status?: unknown } | null)?.status;
-  if (
-    error instanceof Error &&
-    typeof type === 'string' &&
-    BODY_PARSER_ERROR_TYPES.has(type) &&
-    typeof status === 'number' &&
-    status < 500
-  ) {
+  const expose = (error as { expose?: unknown } | null)?.expose;
+  if (!(error instanceof Error) || typeof status !== 'number' || status >= 500) {
+    return undefined;
+  }
+  if (typeof type === 'string' && BODY_PARSER_ERROR_TYPES.has(type)) {
     return { type, status, message: error.message };
+  }
+  // A body the parser could not decode (e.g. Content-Encoding: gzip over bytes that are not
+  // gzip) comes as a plain 400 http-error without a type: the client's fault, not ours.
+  if (expose === true) {
+    return { type: 'body.unreadable', status, message: error.message };
   }
   return undefined;
 }
