@@ -8,9 +8,10 @@ export function presentedApiKey(header: string | undefined): string | undefined 
   if (header === undefined) {
     return undefined;
   }
-  const bearer = /^Bearer ([^ ]+)$/i.exec(header)?.[1];
-  if (bearer !== undefined) {
-    return bearer;
-  }
-  return basicAuth.parse(header)?.pass;
+  return headerBearerToken(header) ?? basicAuth.parse(header)?.pass;
+}
+
+/** The token of an `Authorization: Bearer <token>` header, parsed as passport-http-bearer does. */
+export function headerBearerToken(header: string | undefined): string | undefined {
+  return /^Bearer ([^ ]+)$/i.exec(header ?? '')?.[1];
 }

@@ -4,16 +4,12 @@ import type { IncomingMessage } from 'node:http';
 import { Strategy } from 'passport-http-bearer';
 import { SERVER_CONFIG } from '../../config/config.module.js';
 import type { ServerConfig } from '../../config/server-config.js';
+import { headerBearerToken } from './api-key-credentials.js';
 import { ApiKeyVerifier } from './api-key.verifier.js';
 
 /** What a request authenticated with: never the key itself. */
 export interface ApiKeyPrincipal {
   kind: 'api_key';
-}
-
-/** The token of an `Authorization: Bearer <token>` header, parsed as passport-http-bearer does. */
-export function headerBearerToken(header: string | undefined): string | undefined {
-  return /^Bearer ([^ ]+)$/i.exec(header ?? '')?.[1];
 }
 
 /**
