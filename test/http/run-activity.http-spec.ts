@@ -70,18 +70,23 @@ describe('run liveness: heartbeats and the sweep of silent runs', () => {
   });
 });
 
+/** Polls the run until the sweep has moved it off `running` (or 15 s pass); returns its status then. */
+async function statusOnceNotRunning(server: TestApp, runId: string): Promise<string> {
+  const deadline = Date.now() + 15_000;
+  let status = 'running';
+  while (status === 'running' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    status = (await server.http().get(`/api/v1/runs/${runId}`).expect(200)).body.status as string;
+  }
+  return status;
+}
+
 describe('the sweep on its own timer', () => {
   it('marks a silent running run failed within a few seconds when --run-timeout-secs is 1', async () => {
     const server = await startTestApp({ runTimeoutSecs: 1 });
     try {
       const run = await factories(server.http).runningRun();
-      const deadline = Date.now() + 15_000;
-      let status = 'running';
-      while (status === 'running' && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        status = (await server.http().get(`/api/v1/runs/${run.id}`).expect(200)).body.status;
-      }
-      expect(status).toBe('failed');
+      expect(await statusOnceNotRunning(server, run.id)).toBe('failed');
     } finally {
       await server.close();
     }
@@ -101,13 +106,7 @@ describe('the sweep on its own timer', () => {
       }
       // 5 s of training, longer than the 2 s timeout, and still running.
       expect((await server.http().get(`/api/v1/runs/${run.id}`).expect(200)).body.status).toBe('running');
-      const deadline = Date.now() + 15_000;
-      let status = 'running';
-      while (status === 'running' && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        status = (await server.http().get(`/api/v1/runs/${run.id}`).expect(200)).body.status;
-      }
-      expect(status).toBe('failed');
+      expect(await statusOnceNotRunning(server, run.id)).toBe('failed');
     } finally {
       await server.close();
     }
