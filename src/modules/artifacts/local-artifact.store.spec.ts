@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -97,6 +98,57 @@ describe('LocalArtifactStore', () => {
     source.destroy(new Error('reset before the first byte'));
     await expect(staging$).rejects.toThrow('reset before the first byte');
     expect(await staging()).toEqual([]);
+  });
+
+  describe('uploads larger than the staging ring (4 MiB)', () => {
+    // Odd chunk sizes: chunks straddle slot boundaries and the ring wraps several times.
+    const large = randomBytes(9 * 1024 * 1024 + 123);
+    const largeHash = createHash('sha256').update(large).digest('hex');
+    function* chunksOf(data: Buffer, size: number): Generator<Buffer> {
+      for (let offset = 0; offset < data.length; offset += size) {
+        yield data.subarray(offset, offset + size);
+      }
+    }
+
+    it('hashes and writes every byte in order, whatever the chunk sizes', async () => {
+      for (const chunkSize of [7_777, 65_536, 3 * 1024 * 1024 + 1]) {
+        const staged = await store.stage(Readable.from(chunksOf(large, chunkSize)), large.length);
+        expect(staged).toMatchObject({ hash: largeHash, sizeBytes: large.length });
+        await staged.commit();
+        // Buffer.equals: toEqual walks megabytes element by element.
+        expect((await readAll(await store.open(largeHash))).equals(large)).toBe(true);
+        await store.delete(largeHash);
+      }
+      expect(await staging()).toEqual([]);
+    });
+
+    it('fails past the limit with slots still in flight, and leaves nothing staged', async () => {
+      await expect(store.stage(Readable.from(chunksOf(large, 65_536)), 6 * 1024 * 1024)).rejects.toBeInstanceOf(BlobTooLargeError);
+      expect(await staging()).toEqual([]);
+    });
+
+    it('fails with the source error when the source breaks after megabytes, and leaves nothing staged', async () => {
+      const source = new PassThrough();
+      const staging$ = store.stage(source, large.length);
+      for (const chunk of chunksOf(large.subarray(0, 5 * 1024 * 1024), 65_536)) {
+        if (!source.write(chunk)) {
+          await once(source, 'drain');
+        }
+      }
+      source.destroy(new Error('connection reset'));
+      await expect(staging$).rejects.toThrow('connection reset');
+      expect(await staging()).toEqual([]);
+    });
+
+    it('stages several uploads at once, each with its own hash', async () => {
+      const other = randomBytes(5 * 1024 * 1024);
+      const [first, second] = await Promise.all([
+        store.stage(Readable.from(chunksOf(large, 65_536)), large.length),
+        store.stage(Readable.from(chunksOf(other, 65_536)), other.length),
+      ]);
+      expect(first.hash).toBe(largeHash);
+      expect(second.hash).toBe(createHash('sha256').update(other).digest('hex'));
+    });
   });
 
   it('deletes idempotently', async () => {
