@@ -1149,6 +1149,17 @@ describe('MLflow runs and metrics API over HTTP (/api/2.0/mlflow/runs, /metrics)
       expect(bigger.body).toEqual({ metrics: points });
     });
 
+    it('gives back every value bit for bit, extremes included, under any valid key', async () => {
+      const runId = await newRun();
+      const key = 'eval/top-1 acc.v_2';
+      const values = [1e-7, 5e-324, 1.7976931348623157e308, -2.5e-300, 0.1 + 0.2, 123456789.12345679, -1, 1e21];
+      await mlflow.logBatch(runId, { metrics: values.map((value, step) => ({ key, value, timestamp: 5, step })) });
+      const response = await mlflow.get('metrics/get-history', { run_id: runId, metric_key: key, max_results: 5 }).expect(200);
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(response.body.metrics).toEqual(values.slice(0, 5).map((value, step) => ({ key, value, timestamp: 5, step })));
+      expect(await mlflow.history(runId, key)).toEqual(values.map((value, step) => ({ key, value, timestamp: 5, step })));
+    });
+
     it('accepts run_uuid for run_id, and reads the history of a deleted run', async () => {
       const { runId, points } = await runWithHistory();
       await mlflow.post('runs/delete', { run_id: runId }).expect(200);

@@ -6,20 +6,9 @@ import { RunsService } from '../runs/runs.service.js';
 import { DEFAULT_HISTORY_PAGE, MetricBatchResponseDto, MetricListResponseDto, MetricPointDto, MetricQueryDto } from './dto/metric.dto.js';
 import { MetricPointInput } from './dto/metric-input.js';
 import { HistoryCursor, MetricRepository, PointTuple } from './metric.repository.js';
+import { metricValueJson } from './metric-value-json.js';
 
-/** JSON has no NaN or Infinity: those are written as MLflow writes them, as strings. */
-export function metricValueJson(value: number, isNan: boolean | number): number | string {
-  if (isNan) {
-    return 'NaN';
-  }
-  if (value === Infinity) {
-    return 'Infinity';
-  }
-  if (value === -Infinity) {
-    return '-Infinity';
-  }
-  return value;
-}
+export { metricValueJson };
 
 interface HistoryToken {
   s: number;

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpStatus, Post, StreamableFile } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { MlflowEmpty, MlflowMetric, MlflowRun, MlflowRunInfo } from './dto/mlflow.dto.js';
 import { MlflowRequest } from './mlflow-request.js';
@@ -83,8 +83,9 @@ export class MlflowRunsController {
   }
 
   @Get('metrics/get-history')
-  mlflowGetMetricHistory(@MlflowRequest() fields: MlflowFields): Promise<{ metrics?: MlflowMetric[]; next_page_token?: string }> {
-    return this.runs.metricHistory(fields);
+  async mlflowGetMetricHistory(@MlflowRequest() fields: MlflowFields): Promise<StreamableFile> {
+    const body = Buffer.from(await this.runs.metricHistoryJson(fields));
+    return new StreamableFile(body, { type: 'application/json; charset=utf-8', length: body.length });
   }
 
   @Get('metrics/get-history-bulk-interval')

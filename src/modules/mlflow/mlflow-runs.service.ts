@@ -368,8 +368,13 @@ export class MlflowRunsService {
     return { runs: nonEmpty(await this.runsJsonOf(page.runs)), next_page_token: page.nextPageToken };
   }
 
-  /** The whole history (or one page of it) in step order; no max_results means everything. */
-  async metricHistory(fields: MlflowFields): Promise<{ metrics?: MlflowMetric[]; next_page_token?: string }> {
+  /**
+   * The whole history (or one page of it) in step order; no max_results means everything. The
+   * answer comes back as JSON text: the page is rendered where it is read (see
+   * MetricRepository.historyJson), since building and stringifying a page of points object by
+   * object was most of the cost of reading a long history.
+   */
+  async metricHistoryJson(fields: MlflowFields): Promise<string> {
     const runId = runIdOf(fields);
     const key = requiredString(fields, 'metric_key');
     const maxResults = optionalInt64(fields, 'max_results');
@@ -380,17 +385,17 @@ export class MlflowRunsService {
     const after = decodeHistoryCursor(optionalString(fields, 'page_token') || undefined);
     const seriesId = await this.metrics.seriesIdOf(target.id, key);
     if (seriesId === undefined) {
-      return {};
+      return '{}';
     }
-    const rows = await this.metrics.historyFor(seriesId, { after, limit: maxResults === undefined ? undefined : maxResults + 1 });
-    const hasMore = maxResults !== undefined && rows.length > maxResults;
-    const page = hasMore ? rows.slice(0, maxResults) : rows;
-    return {
-      metrics: nonEmpty(
-        page.map(([step, timestamp, value]) => ({ key, value: metricValueJson(value ?? 0, value === null), timestamp, step })),
-      ),
-      next_page_token: hasMore ? encodeHistoryCursor(page[page.length - 1]) : undefined,
-    };
+    const page = await this.metrics.historyJson(seriesId, key, { after, limit: maxResults });
+    const parts: string[] = [];
+    if (page.count > 0) {
+      parts.push(`"metrics":[${page.items}]`);
+    }
+    if (page.last) {
+      parts.push(`"next_page_token":${JSON.stringify(encodeHistoryCursor(page.last))}`);
+    }
+    return `{${parts.join(',')}}`;
   }
 
   /**
