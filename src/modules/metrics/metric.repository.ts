@@ -35,6 +35,19 @@ export interface HistoryQuery {
  */
 export type PointTuple = [step: number, timestamp: number, value: number | null];
 
+/**
+ * Points after a history cursor, next to `p.series_id = ?`: the equality plus a row value over
+ * the rest of the primary key is what both databases turn into one index seek. Written over the
+ * whole key, (series_id, step, …) > (…), neither did: both scanned the series from its first
+ * point to the cursor, so each page of a long history cost more than the one before (SQLite
+ * EXPLAIN QUERY PLAN: "series_id=?" only; PostgreSQL: 21 ms to reach step 500,000 instead of 0.1).
+ */
+const AFTER_CURSOR = ' AND (p.step, p.timestamp, p.value, p.is_nan) > (?, ?, ?, ?)';
+
+function cursorParams(after: HistoryCursor): number[] {
+  return [after.step, after.timestamp, after.value, after.isNan];
+}
+
 /** A history page rendered as JSON (see MetricRepository.historyJson). */
 export interface HistoryJsonPage {
   /** The page's metric objects joined by commas (no brackets); empty for no points. */
@@ -234,9 +247,8 @@ export class MetricRepository {
       params.push(query.endStep);
     }
     if (query.after) {
-      // The full key as a row value, so both dialects seek straight into the primary-key index.
-      sql += ' AND (p.series_id, p.step, p.timestamp, p.value, p.is_nan) > (?, ?, ?, ?, ?)';
-      params.push(seriesId, query.after.step, query.after.timestamp, query.after.value, query.after.isNan);
+      sql += AFTER_CURSOR;
+      params.push(...cursorParams(query.after));
     }
     sql += ' ORDER BY p.step, p.timestamp, p.value, p.is_nan';
     if (query.limit !== undefined) {
@@ -270,8 +282,8 @@ export class MetricRepository {
     const params: (number | string | null)[] = [keyJson, seriesId];
     let keyset = '';
     if (query.after) {
-      keyset = ' AND (p.series_id, p.step, p.timestamp, p.value, p.is_nan) > (?, ?, ?, ?, ?)';
-      params.push(seriesId, query.after.step, query.after.timestamp, query.after.value, query.after.isNan);
+      keyset = AFTER_CURSOR;
+      params.push(...cursorParams(query.after));
     }
     // One row past the page tells whether another page follows; its item is left out.
     params.push(query.limit === undefined ? null : query.limit + 1);
