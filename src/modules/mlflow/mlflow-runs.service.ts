@@ -26,6 +26,7 @@ import {
   VIEW_TYPE_NUMBERS,
 } from './dto/mlflow.dto.js';
 import { MlflowHistoryRepository } from './mlflow-history.repository.js';
+import { MlflowRunDataRepository } from './mlflow-run-data.repository.js';
 import { nonEmpty, RUN_STATUS, runInfoJson, runJson } from './mlflow-json.js';
 import {
   MlflowFields,
@@ -182,6 +183,7 @@ export class MlflowRunsService {
     private readonly metrics: MetricRepository,
     private readonly inputs: RunInputRepository,
     private readonly history: MlflowHistoryRepository,
+    private readonly runData: MlflowRunDataRepository,
   ) {}
 
   async create(fields: MlflowFields): Promise<{ run: MlflowRun }> {
@@ -489,21 +491,9 @@ export class MlflowRunsService {
     return json;
   }
 
-  /** Runs with their data, loading params, tags, latest metrics and inputs in one query each. */
+  /** Runs with their data (params, tags, latest metrics, inputs), read for all of them at once. */
   private async runsJsonOf(runs: readonly RunEntity[], knownExperiments = new Map<number, ExperimentEntity>()): Promise<MlflowRun[]> {
-    const ids = runs.map((run) => run.id);
-    const [params, tags, latest, inputs] = await Promise.all([
-      this.params.listForRuns(ids),
-      this.runs.tagsFor(ids),
-      this.metrics.latestForRuns(ids),
-      this.inputs.inputsFor(ids),
-    ]);
-    const latestByRun = new Map<number, typeof latest>();
-    for (const series of latest) {
-      const list = latestByRun.get(series.run_id) ?? [];
-      list.push(series);
-      latestByRun.set(series.run_id, list);
-    }
+    const data = await this.runData.dataFor(runs.map((run) => run.id));
     const experiments = new Map(knownExperiments);
     for (const run of runs) {
       if (!experiments.has(run.experiment_id)) {
@@ -511,12 +501,11 @@ export class MlflowRunsService {
       }
     }
     return runs.map((run) =>
-      runJson(run, experiments.get(run.experiment_id) as ExperimentEntity, {
-        metrics: latestByRun.get(run.id) ?? [],
-        params: params.get(run.id) ?? [],
-        tags: tags.get(run.id) ?? [],
-        inputs: inputs.get(run.id) ?? [],
-      }),
+      runJson(
+        run,
+        experiments.get(run.experiment_id) as ExperimentEntity,
+        data.get(run.id) ?? { metrics: [], params: [], tags: [], inputs: [] },
+      ),
     );
   }
 }
