@@ -2,6 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { AnalyzedTable, PlannerStatistics } from './planner-statistics.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 /** Arrays are for PostgreSQL only (`unnest(?::bigint[])`, `= ANY(?)`). */
@@ -160,6 +161,7 @@ export class SqlClient implements SqlExecutor {
   private lockTail: Promise<void> = Promise.resolve();
   private lockHeld = false;
   private readonly direct: SqlExecutor;
+  private readonly statistics?: PlannerStatistics;
 
   constructor(dataSource: DataSource) {
     const driver = dataSource.driver as unknown as { databaseConnection?: BetterSqlite3.Database; master?: pg.Pool };
@@ -180,9 +182,24 @@ export class SqlClient implements SqlExecutor {
       }
       this.pool = driver.master;
       this.direct = new PostgresExecutor(this.pool);
+      const direct = this.direct;
+      this.statistics = new PlannerStatistics(async (table) => {
+        // `table` is one of the fixed names of AnalyzedTable, never input.
+        await direct.execute(`ANALYZE ${table}`);
+        const [[estimated]] = await direct.queryTuples<[number]>('SELECT reltuples::float8 FROM pg_class WHERE oid = ?::regclass', [table]);
+        return estimated;
+      });
     } else {
       throw new Error(`Unsupported database type ${dataSource.options.type}`);
     }
+  }
+
+  /**
+   * Tells the database how many rows a write added to a table whose growth changes our plans
+   * (PostgreSQL: see PlannerStatistics; SQLite plans without statistics, so nothing to do).
+   */
+  noteRowsWritten(table: AnalyzedTable, rows: number): void {
+    this.statistics?.noteWrites(table, rows);
   }
 
   /** A prepared statement, compiled once per SQL text. */

@@ -487,7 +487,9 @@ export class MetricRepository {
     ];
     for (let attempt = 1; ; attempt++) {
       try {
-        const row = await db.queryOne<{ inserted: number }>(APPEND_POINTS_POSTGRES, params);
+        const row = await db.queryOne<{ inserted: number; rollups: number }>(APPEND_POINTS_POSTGRES, params);
+        this.sql.noteRowsWritten('metric_points', row?.inserted ?? 0);
+        this.sql.noteRowsWritten('metric_rollups', row?.rollups ?? 0);
         return row?.inserted ?? 0;
       } catch (error) {
         // Alone (not in a transaction), a statement that lost a deadlock can simply run again.
@@ -523,10 +525,11 @@ export class MetricRepository {
     }
     if (missing.length > 0) {
       missing.sort();
-      await db.execute('INSERT INTO metric_series (run_id, key) SELECT ?, unnest(?::text[]) ON CONFLICT (run_id, key) DO NOTHING', [
-        runId,
-        missing,
-      ]);
+      const created = await db.execute(
+        'INSERT INTO metric_series (run_id, key) SELECT ?, unnest(?::text[]) ON CONFLICT (run_id, key) DO NOTHING',
+        [runId, missing],
+      );
+      this.sql.noteRowsWritten('metric_series', created);
       const rows = await db.query<{ id: number; key: string }>(
         'SELECT id, key FROM metric_series WHERE run_id = ? AND key = ANY(?::text[])',
         [runId, missing],

@@ -16,6 +16,7 @@ export class ParamRepository {
       [param.run_id, param.key, param.value, param.value_type],
     );
     if (created > 0) {
+      this.sql.noteRowsWritten('params', created);
       return { stored: param, created: true };
     }
     const stored = await db.queryOne<ParamEntity>('SELECT run_id, key, value, value_type FROM params WHERE run_id = ? AND key = ?', [

@@ -54,6 +54,7 @@ export class RunRepository {
     if (!row) {
       throw new Error('INSERT … RETURNING gave no row');
     }
+    this.sql.noteRowsWritten('runs', 1);
     return row;
   }
 
@@ -154,6 +155,7 @@ export class RunRepository {
         [runId, tag.key, tag.value],
       );
     }
+    this.sql.noteRowsWritten('run_tags', tags.length);
   }
 
   /** Whether a tag was there to delete. */
