@@ -91,18 +91,27 @@ const ROLLUP_MERGE = `ON CONFLICT (series_id, level, bucket) DO UPDATE SET
   last_value = CASE WHEN (excluded.last_step, excluded.last_timestamp, excluded.last_value) > (metric_rollups.last_step, metric_rollups.last_timestamp, metric_rollups.last_value) THEN excluded.last_value ELSE metric_rollups.last_value END,
   last_is_nan = CASE WHEN (excluded.last_step, excluded.last_timestamp, excluded.last_value) > (metric_rollups.last_step, metric_rollups.last_timestamp, metric_rollups.last_value) THEN excluded.last_is_nan ELSE metric_rollups.last_is_nan END`;
 const UPSERT_ROLLUP_SQLITE = `INSERT INTO metric_rollups (${ROLLUP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${ROLLUP_MERGE}`;
+const INSERT_POINTS_POSTGRES = `INSERT INTO metric_points (series_id, step, timestamp, value, is_nan)
+    SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::float8[], ?::smallint[])`;
+
 /**
- * PostgreSQL's append in one statement: the points (exact duplicates dropped), then, from the
- * rows actually inserted, each series' count and latest point and its rollup buckets at every
- * level, locks taken in (series, level, bucket) order. The rollups come precomputed from the
- * server (rollupsOf) for the usual case where every point was new; only when some were
- * duplicates does PostgreSQL group what was inserted itself (floor division that holds for
- * negative steps), which cost more database CPU than the whole insert in the ingestion profile.
+ * PostgreSQL's append in one statement: the points, then, from the rows actually inserted, each
+ * series' count and latest point and its rollup buckets at every level, locks taken in
+ * (series, level, bucket) order. The rollups come precomputed from the server (rollupsOf) for
+ * the usual case where every point was new; only when some were duplicates does PostgreSQL group
+ * what was inserted itself (floor division that holds for negative steps), which cost more
+ * database CPU than the whole insert in the ingestion profile.
+ *
+ * Two forms: `strict` inserts plainly and fails with a unique violation on any duplicate;
+ * `tolerant` drops exact duplicates (ON CONFLICT DO NOTHING). Strict is tried first because
+ * duplicates are rare (a client retrying a batch) and ON CONFLICT costs a second index descent
+ * and a third WAL record per point: 4 clients inserting 1,000-point batches stored 185,000
+ * points/s plainly against 138,000 with ON CONFLICT on this machine.
  */
-const APPEND_POINTS_POSTGRES = `WITH inserted AS (
-    INSERT INTO metric_points (series_id, step, timestamp, value, is_nan)
-    SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::float8[], ?::smallint[])
-    ON CONFLICT DO NOTHING
+function appendPointsPostgres(form: 'strict' | 'tolerant'): string {
+  return `WITH inserted AS (
+    ${INSERT_POINTS_POSTGRES}
+    ${form === 'tolerant' ? 'ON CONFLICT DO NOTHING' : ''}
     RETURNING series_id, step, timestamp, value, is_nan
   ),
   latest AS (
@@ -150,6 +159,9 @@ const APPEND_POINTS_POSTGRES = `WITH inserted AS (
     RETURNING 1
   )
   SELECT (SELECT COUNT(*) FROM inserted) AS inserted, (SELECT COUNT(*) FROM series_update) AS series, (SELECT COUNT(*) FROM rollup_upsert) AS rollups`;
+}
+const APPEND_POINTS_STRICT = appendPointsPostgres('strict');
+const APPEND_POINTS_TOLERANT = appendPointsPostgres('tolerant');
 
 /** Positions of rollupParams' values, one unnest array each (PostgreSQL). */
 const ROLLUP_FIELDS = Array.from({ length: 12 }, (_, index) => index);
@@ -485,16 +497,24 @@ export class MetricRepository {
       points.length,
       points.length,
     ];
+    // Alone (not in a transaction), a failed statement left nothing behind and can run again:
+    // the strict form after a duplicate, either form after a lost deadlock. In a caller's
+    // transaction an error would abort the whole transaction, so only the tolerant form runs.
+    const alone = outer === undefined && !this.sql.inTransaction();
+    let statement = alone ? APPEND_POINTS_STRICT : APPEND_POINTS_TOLERANT;
     for (let attempt = 1; ; attempt++) {
       try {
-        const row = await db.queryOne<{ inserted: number; rollups: number }>(APPEND_POINTS_POSTGRES, params);
+        const row = await db.queryOne<{ inserted: number; rollups: number }>(statement, params);
         this.sql.noteRowsWritten('metric_points', row?.inserted ?? 0);
         this.sql.noteRowsWritten('metric_rollups', row?.rollups ?? 0);
         return row?.inserted ?? 0;
       } catch (error) {
-        // Alone (not in a transaction), a statement that lost a deadlock can simply run again.
         const code = (error as { code?: unknown } | null)?.code;
-        if (outer !== undefined || this.sql.inTransaction() || code !== '40P01' || attempt >= 3) {
+        if (alone && code === '23505' && statement === APPEND_POINTS_STRICT) {
+          statement = APPEND_POINTS_TOLERANT;
+          continue;
+        }
+        if (!alone || code !== '40P01' || attempt >= 3) {
           throw error;
         }
       }
