@@ -205,6 +205,47 @@ function updateSeriesParams(totals: SeriesTotals): (number | null)[] {
 }
 
 /**
+ * Rollups of one level and bucket range as one bytea: each row packed as eight big-endian
+ * 8-byte fields and a 2-byte flag (the *send functions are PostgreSQL's binary forms), a
+ * missing min/max as NaN, which a stored value never is. A 1,000-bucket chart of a million
+ * points reads 3,906 rollups; as rows, node-postgres turned their 35,000 cells into strings
+ * and numbers for 11-18 ms of server CPU per request, packed 3-6 ms, while PostgreSQL spends
+ * about 2 ms more building the bytes.
+ */
+const ROLLUPS_PACKED_POSTGRES = `SELECT string_agg(
+    int8send(first_step) || int8send(last_step) || int8send(point_count) || int8send(nan_count)
+      || float8send(coalesce(min_value, 'NaN')) || float8send(coalesce(max_value, 'NaN'))
+      || int8send(last_timestamp) || float8send(last_value) || int2send(last_is_nan),
+    ''::bytea ORDER BY bucket) AS packed
+  FROM metric_rollups WHERE series_id = ? AND level = ? AND bucket >= ? AND bucket <= ?`;
+const PACKED_ROLLUP_BYTES = 8 * 8 + 2;
+
+/** A big-endian int8 of ours (steps, counts, ms) as a number: exact below 2^53. */
+function readInt8(bytes: Buffer, offset: number): number {
+  return bytes.readInt32BE(offset) * 2 ** 32 + bytes.readUInt32BE(offset + 4);
+}
+
+function unpackRollups(bytes: Buffer): Summary[] {
+  const summaries: Summary[] = [];
+  for (let offset = 0; offset + PACKED_ROLLUP_BYTES <= bytes.length; offset += PACKED_ROLLUP_BYTES) {
+    const min = bytes.readDoubleBE(offset + 32);
+    const max = bytes.readDoubleBE(offset + 40);
+    summaries.push({
+      firstStep: readInt8(bytes, offset),
+      lastStep: readInt8(bytes, offset + 8),
+      count: readInt8(bytes, offset + 16),
+      nanCount: readInt8(bytes, offset + 24),
+      min: Number.isNaN(min) ? null : min,
+      max: Number.isNaN(max) ? null : max,
+      lastTimestamp: readInt8(bytes, offset + 48),
+      lastValue: bytes.readDoubleBE(offset + 56),
+      lastIsNan: bytes.readInt16BE(offset + 64) === 1,
+    });
+  }
+  return summaries;
+}
+
+/**
  * Metric storage. A series is one key of one run (integer id); its points are keyed by
  * (series, step, timestamp, value, is_nan), so history by step is one index range scan and
  * exact duplicates are dropped. The series row keeps the latest point current at ingestion, so
@@ -584,10 +625,15 @@ export class MetricRepository {
 
   /** Rollup rows of one level whose buckets lie in [fromBucket, toBucket], in step order. */
   async rollups(seriesId: number, level: number, fromBucket: number, toBucket: number): Promise<Summary[]> {
+    const params = [seriesId, level, fromBucket, toBucket];
+    if (this.sql.dialect === 'postgres') {
+      const row = await this.sql.queryOne<{ packed: Buffer | null }>(ROLLUPS_PACKED_POSTGRES, params);
+      return row?.packed ? unpackRollups(row.packed) : [];
+    }
     const rows = await this.sql.queryTuples<[number, number, number, number, number | null, number | null, number, number, number]>(
       `SELECT first_step, last_step, point_count, nan_count, min_value, max_value, last_timestamp, last_value, last_is_nan
        FROM metric_rollups WHERE series_id = ? AND level = ? AND bucket >= ? AND bucket <= ? ORDER BY bucket`,
-      [seriesId, level, fromBucket, toBucket],
+      params,
     );
     return rows.map(([firstStep, lastStep, count, nanCount, min, max, lastTimestamp, lastValue, lastIsNan]) => ({
       firstStep,
