@@ -15,7 +15,6 @@ import { RunSearchIndexes1795766400100 } from './migrations/1795766400100-RunSea
 import { RunActivity1795766400300 } from './migrations/1795766400300-RunActivity.js';
 import { IdempotencyKeys1795766400400 } from './migrations/1795766400400-IdempotencyKeys.js';
 import { MetricRollups1795766400500 } from './migrations/1795766400500-MetricRollups.js';
-import { MetricSeriesByKeyValue1795766400600 } from './migrations/1795766400600-MetricSeriesByKeyValue.js';
 import { ArtifactBlobs1795766400200 } from './migrations/1795766400200-ArtifactBlobs.js';
 
 export const ENTITIES = [
@@ -42,7 +41,6 @@ export const MIGRATIONS = [
   RunActivity1795766400300,
   IdempotencyKeys1795766400400,
   MetricRollups1795766400500,
-  MetricSeriesByKeyValue1795766400600,
 ];
 
 /** Milliseconds a SQLite writer waits for another process's lock before failing. */

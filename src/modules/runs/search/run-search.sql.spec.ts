@@ -62,21 +62,6 @@ describe('run search SQL', () => {
     expect(sql).toContain('ORDER BY sort_0 ASC, sort_1 DESC, sort_2 DESC NULLS LAST, sort_3 ASC');
   });
 
-  it('sorts on last_value alone when the filter already requires a real value for the key', () => {
-    const { sql, components } = compile('postgres', "metrics.acc > 0.5 AND params.lr = '0.01'", ['metrics.acc DESC']);
-    expect(sql).toContain('o0.last_value AS sort_0');
-    expect(sql).not.toContain('CASE WHEN o0.last_step IS NULL');
-    expect(sql).toContain('ORDER BY sort_0 DESC, sort_1 DESC NULLS LAST, sort_2 ASC');
-    expect(components[0]).toEqual({ expr: 'o0.last_value', ascending: false, type: 'number' });
-  });
-
-  it('keeps NaN and missing values in the sort when the filter allows them (!=, or another key)', () => {
-    for (const filter of ['metrics.acc != 0.5', 'metrics.loss > 0.5']) {
-      const { sql } = compile('postgres', filter, ['metrics.acc DESC']);
-      expect(sql).toContain('CASE WHEN o0.last_step IS NULL THEN 2');
-    }
-  });
-
   it('sorts nullable attributes, params and tags with NULLS LAST in both directions', () => {
     const { sql } = compile('postgres', '', ['params.lr DESC', 'tags.t', 'user_id DESC', 'end_time', 'run_name']);
     expect(sql).toContain(

@@ -28,9 +28,7 @@ import type { RunAttribute, RunFilterClause, RunOrderTerm } from './run-search-g
  * Measured (bench/search.ts, EXPLAIN): key-leading indexes such as metric_series (key,
  * last_value) did not make this faster on SQLite, and without statistics SQLite once ran a
  * correlated EXISTS through such an index for every run (seconds instead of milliseconds).
- * Re-check the plans with EXPLAIN QUERY PLAN before adding one. PostgreSQL has that index
- * (migration MetricSeriesByKeyValue1795766400600): ordered by a metric the filter requires,
- * it walks the index in value order and stops after a page.
+ * Re-check the plans with EXPLAIN QUERY PLAN before adding one.
  */
 
 export interface RunSearchSpec {
@@ -140,24 +138,8 @@ function filterSql(dialect: Dialect, clause: RunFilterClause, alias: string, joi
   }
 }
 
-/**
- * Metric keys the filter compares with <, <=, >, >= or =: every run it keeps has a real
- * (not NaN, not missing) latest value for them. Sorting on such a key is then a sort on
- * last_value alone, which PostgreSQL reads in order from metric_series_by_key_value and stops
- * after a page (search benchmark, 10,000 runs: 7.5 ms to 3.7 ms of execution).
- */
-function keysWithRealValues(filter: readonly RunFilterClause[]): Set<string> {
-  return new Set(filter.flatMap((clause) => (clause.kind === 'metric' && clause.comparator !== '!=' ? [clause.key] : [])));
-}
-
 /** Sort components of one order term, and the join it needs (metrics, params, tags). */
-function orderComponents(
-  dialect: Dialect,
-  term: RunOrderTerm,
-  alias: string,
-  components: SortComponent[],
-  realValues: ReadonlySet<string>,
-): SqlPart | undefined {
+function orderComponents(dialect: Dialect, term: RunOrderTerm, alias: string, components: SortComponent[]): SqlPart | undefined {
   if (term.kind === 'attribute') {
     const text = TEXT_ATTRIBUTES.has(term.attribute);
     components.push({
@@ -167,10 +149,6 @@ function orderComponents(
       nullsLast: NULLABLE_ATTRIBUTES.has(term.attribute),
     });
     return undefined;
-  }
-  if (term.kind === 'metric' && realValues.has(term.key)) {
-    components.push({ expr: `${alias}.last_value`, ascending: term.ascending, type: 'number' });
-    return { sql: `LEFT JOIN metric_series ${alias} ON ${alias}.run_id = r.id AND ${alias}.key = ?`, params: [term.key] };
   }
   if (term.kind === 'metric') {
     // Real values first, then NaN, then runs without the metric, whatever the direction.
@@ -224,9 +202,8 @@ export function compileRunSearch(dialect: Dialect, columns: readonly string[], s
   if (usesArtifactUri(spec)) {
     joins.push({ sql: 'JOIN experiments e ON e.id = r.experiment_id', params: [] });
   }
-  const realValues = keysWithRealValues(spec.filter);
   spec.order.forEach((term, index) => {
-    const join = orderComponents(dialect, term, `o${index}`, components, realValues);
+    const join = orderComponents(dialect, term, `o${index}`, components);
     if (join && term.kind !== 'attribute') {
       joins.push(join);
       joined.set(joinKey(term.kind, term.key), `o${index}`);
