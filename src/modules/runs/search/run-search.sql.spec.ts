@@ -7,7 +7,7 @@ const COLUMNS = ['id', 'public_id'];
 
 function compile(dialect: Dialect, filter: string, orderBy: string[] = [], extra: Partial<RunSearchSpec> = {}) {
   return compileRunSearch(dialect, COLUMNS, {
-    experimentIds: ['exp-1'],
+    experiments: [1],
     lifecycleStages: ['active'],
     filter: parseRunFilter(filter),
     order: parseRunOrderBy(orderBy),
@@ -50,7 +50,7 @@ describe('run search SQL', () => {
     expect(sql).toContain('(o0.last_is_nan = 0 AND o0.last_value > ?)');
     expect(sql).not.toContain('FROM metric_series f0');
     expect(sql).toContain('EXISTS (SELECT 1 FROM params f1 WHERE f1.run_id = r.id AND f1.key = ? AND f1.value = ?)');
-    expect(params).toEqual(['acc', 'exp-1', 'active', 0.5, 'lr', '0.01', 101]);
+    expect(params).toEqual(['acc', 1, 'active', 0.5, 'lr', '0.01', 101]);
   });
 
   it('sorts a metric as real values, then NaN, then missing, whatever the direction', () => {
@@ -70,13 +70,20 @@ describe('run search SQL', () => {
   });
 
   it('keeps the default order index-friendly: one experiment by equality, start_time then run_id', () => {
-    const { sql } = compile('postgres', '');
-    expect(sql).toContain('WHERE r.experiment_id = (SELECT x.id FROM experiments x WHERE x.public_id = ?)');
+    const { sql, params } = compile('postgres', '');
+    expect(sql).toContain('WHERE r.experiment_id = ?');
+    expect(params[0]).toBe(1);
     expect(sql).toContain('r.started_at AS sort_0, (r.public_id) COLLATE "C" AS sort_1');
     expect(sql).toContain('ORDER BY sort_0 DESC NULLS LAST, sort_1 ASC');
-    expect(compile('postgres', '', [], { experimentIds: ['a', 'b'] }).sql).toContain(
-      'r.experiment_id IN (SELECT x.id FROM experiments x WHERE x.public_id = ANY(?::text[]))',
-    );
+  });
+
+  it('binds several experiments as values: an array on PostgreSQL, a list on SQLite', () => {
+    const postgres = compile('postgres', '', [], { experiments: [4, 9] });
+    expect(postgres.sql).toContain('r.experiment_id = ANY(?::bigint[])');
+    expect(postgres.params[0]).toEqual([4, 9]);
+    const sqlite = compile('sqlite', '', [], { experiments: [4, 9] });
+    expect(sqlite.sql).toContain('r.experiment_id IN (?, ?)');
+    expect(sqlite.params.slice(0, 2)).toEqual([4, 9]);
   });
 
   it('orders text bytewise on PostgreSQL (COLLATE "C"), as SQLite does', () => {

@@ -32,8 +32,8 @@ import type { RunAttribute, RunFilterClause, RunOrderTerm } from './run-search-g
  */
 
 export interface RunSearchSpec {
-  /** Public experiment ids; runs of other experiments never match. */
-  experimentIds: readonly string[];
+  /** Row ids (experiments.id) of the experiments searched; runs of other experiments never match. */
+  experiments: readonly number[];
   lifecycleStages: readonly ('active' | 'deleted')[];
   filter: readonly RunFilterClause[];
   /** The full order, tiebreaks included (see parseRunOrderBy). */
@@ -172,16 +172,22 @@ function orderComponents(dialect: Dialect, term: RunOrderTerm, alias: string, co
 }
 
 /**
- * The runs of the experiments. One experiment (the usual case) is an equality with a scalar
- * subquery, so both databases can walk runs_by_experiment_start and stop after a page when the
- * order is the default one; several are an IN list.
+ * The runs of the experiments, by row id bound as a value. One experiment (the usual case) is an
+ * equality, so both databases can walk runs_by_experiment_start and stop after a page when the
+ * order is the default one. A value, not a subquery on the public id: PostgreSQL then estimates
+ * the rows of that very experiment instead of an average one, and in a database of several
+ * experiments stops driving a small experiment's search from params or metrics of all of them
+ * (search lab, a 100-run experiment among 210,000 runs: 217 ms with the subquery, 0.6 ms bound;
+ * a 10,000-run one: 107 ms, 44 ms).
  */
-function experimentScope(dialect: Dialect, experimentIds: readonly string[]): SqlPart {
-  if (experimentIds.length === 1) {
-    return { sql: 'r.experiment_id = (SELECT x.id FROM experiments x WHERE x.public_id = ?)', params: [experimentIds[0]] };
+function experimentScope(dialect: Dialect, experiments: readonly number[]): SqlPart {
+  if (experiments.length === 1) {
+    return { sql: 'r.experiment_id = ?', params: [experiments[0]] };
   }
-  const list = inTextList(dialect, 'x.public_id', experimentIds);
-  return { sql: `r.experiment_id IN (SELECT x.id FROM experiments x WHERE ${list.sql})`, params: list.params };
+  if (dialect === 'postgres') {
+    return { sql: 'r.experiment_id = ANY(?::bigint[])', params: [experiments] };
+  }
+  return { sql: `r.experiment_id IN (${experiments.map(() => '?').join(', ')})`, params: [...experiments] };
 }
 
 function usesArtifactUri(spec: RunSearchSpec): boolean {
@@ -210,7 +216,7 @@ export function compileRunSearch(dialect: Dialect, columns: readonly string[], s
     }
   });
 
-  const conditions: SqlPart[] = [experimentScope(dialect, spec.experimentIds)];
+  const conditions: SqlPart[] = [experimentScope(dialect, spec.experiments)];
   if (spec.lifecycleStages.length === 1) {
     conditions.push({ sql: 'r.lifecycle_stage = ?', params: [spec.lifecycleStages[0]] });
   }
