@@ -66,6 +66,19 @@ export class ExperimentRepository {
     return db.queryOne<ExperimentEntity>(`SELECT ${COLUMNS} FROM experiments WHERE public_id = ?`, [publicId]);
   }
 
+  /** Internal ids of the experiments with these public ids; unknown ones are left out. */
+  async idsOf(publicIds: readonly string[]): Promise<number[]> {
+    const ids: number[] = [];
+    for (const chunk of chunksOf(publicIds)) {
+      const rows = await this.sql.query<{ id: number }>(
+        `SELECT id FROM experiments WHERE public_id IN (${placeholders(chunk.length)})`,
+        chunk,
+      );
+      ids.push(...rows.map((row) => row.id));
+    }
+    return ids;
+  }
+
   findById(id: number, db: SqlExecutor = this.sql): Promise<ExperimentEntity | undefined> {
     return db.queryOne<ExperimentEntity>(`SELECT ${COLUMNS} FROM experiments WHERE id = ?`, [id]);
   }

@@ -66,6 +66,11 @@ export class ExperimentsService {
     return entity;
   }
 
+  /** Internal ids of the experiments with these public ids; unknown ones are left out. */
+  idsOf(publicIds: readonly string[]): Promise<number[]> {
+    return this.experiments.idsOf(publicIds);
+  }
+
   /** The public id of an experiment by internal id (public ids never change, so this is cached). */
   publicIdOf(id: number): Promise<string> {
     return this.experiments.publicIdOf(id);

@@ -185,24 +185,10 @@ export class RunRepository {
 
   /**
    * One page of a run search (SQL in search/run-search.sql.ts): up to `spec.limit` runs in search
-   * order, each with its sort key for the next page token. The experiments' public ids are
-   * resolved first, so the search binds their row ids and PostgreSQL plans it with what it knows
-   * of those very experiments (see experimentScope).
+   * order, each with its sort key for the next page token.
    */
-  async searchRuns(spec: Omit<RunSearchSpec, 'experiments'> & { experimentIds: readonly string[] }): Promise<SearchRow<RunEntity>[]> {
-    const { experimentIds, ...rest } = spec;
-    const experiments: number[] = [];
-    for (const chunk of chunksOf(experimentIds)) {
-      const rows = await this.sql.query<{ id: number }>(
-        `SELECT id FROM experiments WHERE public_id IN (${placeholders(chunk.length)})`,
-        chunk,
-      );
-      experiments.push(...rows.map((row) => row.id));
-    }
-    if (experiments.length === 0) {
-      return [];
-    }
-    return queryRunSearch(this.sql, COLUMNS.split(', '), { ...rest, experiments });
+  searchRuns(spec: RunSearchSpec): Promise<SearchRow<RunEntity>[]> {
+    return queryRunSearch(this.sql, COLUMNS.split(', '), spec);
   }
 
   /** Moves last_activity_at forward (never back) for each (run id, time). */

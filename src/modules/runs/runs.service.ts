@@ -178,11 +178,14 @@ export class RunsService {
     const filter = parseRunFilter(request.filter);
     const order = parseRunOrderBy(request.orderBy);
     const window = searchWindow(request, order);
-    if (request.experimentIds.length === 0) {
+    // Row ids, not public ids, go into the search: PostgreSQL then plans it with what it knows of
+    // those very experiments (see experimentScope in search/run-search.sql.ts).
+    const experiments = await this.experiments.idsOf(request.experimentIds);
+    if (experiments.length === 0) {
       return { runs: [] };
     }
     const rows = await this.runs.searchRuns({
-      experimentIds: request.experimentIds,
+      experiments,
       lifecycleStages: window.lifecycleStages,
       filter,
       order,

@@ -9,7 +9,7 @@ import {
   SqlPart,
   stringComparison,
 } from '../../../common/search/search-sql.js';
-import type { Dialect, SqlValue } from '../../../database/sql-client.js';
+import { placeholders, type Dialect, type SqlValue } from '../../../database/sql-client.js';
 import type { RunAttribute, RunFilterClause, RunOrderTerm } from './run-search-grammar.js';
 
 /**
@@ -187,7 +187,7 @@ function experimentScope(dialect: Dialect, experiments: readonly number[]): SqlP
   if (dialect === 'postgres') {
     return { sql: 'r.experiment_id = ANY(?::bigint[])', params: [experiments] };
   }
-  return { sql: `r.experiment_id IN (${experiments.map(() => '?').join(', ')})`, params: [...experiments] };
+  return { sql: `r.experiment_id IN (${placeholders(experiments.length)})`, params: [...experiments] };
 }
 
 function usesArtifactUri(spec: RunSearchSpec): boolean {
