@@ -5,7 +5,7 @@ import { RunsService } from '../runs/runs.service.js';
 import { SeriesBucketDto, SeriesQueryDto, SeriesResponseDto } from './dto/metric-series.dto.js';
 import { bucketWidth, mergeInto, ROLLUP_LEVELS, Summary, summaryOfPoint } from './metric-rollups.js';
 import { MetricRepository } from './metric.repository.js';
-import { metricValueJson } from './metrics.service.js';
+import { metricValueJson } from './metric-value-json.js';
 
 export const DEFAULT_SERIES_POINTS = 1000;
 

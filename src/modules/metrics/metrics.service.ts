@@ -8,8 +8,6 @@ import { MetricPointInput } from './dto/metric-input.js';
 import { HistoryCursor, MetricRepository, PointTuple } from './metric.repository.js';
 import { metricValueJson } from './metric-value-json.js';
 
-export { metricValueJson };
-
 interface HistoryToken {
   s: number;
   t: number;

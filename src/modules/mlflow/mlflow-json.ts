@@ -1,6 +1,6 @@
 import { RunEntity, RunStatus } from '../runs/entities/run.entity.js';
 import { ExperimentEntity } from '../experiments/entities/experiment.entity.js';
-import { metricValueJson } from '../metrics/metrics.service.js';
+import { metricValueJson } from '../metrics/metric-value-json.js';
 import { MetricSeriesEntity } from '../metrics/entities/metric.entity.js';
 import { ParamEntity } from '../params/entities/param.entity.js';
 import type { DatasetInput } from '../runs/run-input.repository.js';
