@@ -2,13 +2,16 @@ import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import express, { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppModule } from './app.module.js';
 import { renderError } from './common/filters/global-exception.filter.js';
 import { createRootLogger, PinoNestLogger } from './common/logging/logger.js';
 import { logRequests } from './common/logging/request-logger.js';
+import { createFrontDoor, FrontDoorRequest } from './http/front-door.js';
 import { createHotWriteLane } from './http/hot-write-lane.js';
+import { createJsonBodyReader } from './http/json-body.js';
+import { AuthGate } from './modules/auth/auth-gate.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
 import { MlflowRunsService } from './modules/mlflow/mlflow-runs.service.js';
 import { serverConfig } from './config/load-config.js';
@@ -60,37 +63,48 @@ export async function createApp(config: ServerConfig): Promise<NestExpressApplic
   app.set('etag', false);
   const requestLog = logRequests(root);
   app.use(requestLog);
-  const json = express.json({ limit: config.maxBodySize, type: ['application/json', 'application/*+json'] });
-  // Metric writes from training loops take a short cut past Express and Nest (see the lane):
-  // the lane sees each request first, and hands anything it does not take to Express.
-  const hotLane = createHotWriteLane(config, { metrics: app.get(MetricsService), mlflowRuns: app.get(MlflowRunsService) }, json);
-  const server = app.getHttpServer();
-  const [expressListener] = server.listeners('request') as ((request: IncomingMessage, response: ServerResponse) => void)[];
-  server.removeAllListeners('request');
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    hotLane(request, response, () => expressListener(request, response), requestLog);
-  });
+  // CORS first, so preflights are answered and refusals (401 included) carry its headers.
+  if (config.cors || config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins.length > 0 ? config.corsOrigins : true,
+      exposedHeaders: ['x-request-id', 'content-length', 'content-disposition', 'etag', 'retry-after'],
+      maxAge: 600,
+    });
+  }
+  // Then the front door (auth, URL, declared size), before routing and before any body is read.
+  const frontDoor = createFrontDoor(app.get(AuthGate), config);
+  app.use((request: Request, response: Response, next: NextFunction) => frontDoor(request, response).then(() => next(), next));
+  const readJson = createJsonBodyReader(config.maxJsonBodySize);
   // A raw artifact upload's body is the file itself (an application/json file too): the
   // artifacts module streams it to storage, so the JSON parser must leave it unread.
   app.use((request: Request, response: Response, next: NextFunction) =>
-    isRawUploadRequest(request.method, request.url) ? next() : json(request, response, next),
+    isRawUploadRequest(request.method, request.url) ? next() : readJson(request, response, next),
   );
-  // Body-parser failures happen before Nest routing: answered (and, if unexpected, logged with
-  // their stack) as the exception filter answers any other error.
+  // Refusals of the front door and body-parser failures happen before Nest routing: answered
+  // (and, if unexpected, logged with their stack) as the exception filter answers any other error.
   const errorLogger = new Logger('Errors');
   app.use((error: unknown, request: Request, response: Response, next: NextFunction) => {
     if (response.headersSent) {
       next(error);
       return;
     }
-    const { status, body, headers } = renderError(error, request, config.maxBodySize, (message) => errorLogger.error(message));
+    const { status, body, headers } = renderError(error, request, (message) => errorLogger.error(message));
     response.status(status).set(headers).json(body);
   });
-  if (config.cors || config.corsOrigins.length > 0) {
-    app.enableCors({
-      origin: config.corsOrigins.length > 0 ? config.corsOrigins : true,
-      exposedHeaders: ['x-request-id', 'content-length', 'content-disposition', 'etag'],
-      maxAge: 600,
+  if (!config.disableHotWriteLane) {
+    // Metric writes from training loops take a short cut past Express and Nest (see the lane):
+    // the lane sees each request first, and hands anything it does not take to Express.
+    const hotLane = createHotWriteLane(
+      config,
+      { metrics: app.get(MetricsService), mlflowRuns: app.get(MlflowRunsService) },
+      frontDoor,
+      readJson,
+    );
+    const server = app.getHttpServer();
+    const [expressListener] = server.listeners('request') as ((request: IncomingMessage, response: ServerResponse) => void)[];
+    server.removeAllListeners('request');
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      hotLane(request, response, () => expressListener(request, response), requestLog);
     });
   }
   mountOpenApi(app);
@@ -105,15 +119,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   server.requestTimeout = config.requestTimeoutSecs * 1000;
   server.headersTimeout = Math.min(60_000, config.requestTimeoutSecs * 1000);
   server.keepAliveTimeout = 65_000;
-  // "Expect: 100-continue" with a Content-Length over the limit: let the route answer 413 without
-  // asking for the body, and close the connection after (the client never sends that body).
-  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
-    const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > config.maxBodySize) {
-      response.setHeader('Connection', 'close');
-    } else {
-      response.writeContinue();
-    }
+  // "Expect: 100-continue": the client waits for our go-ahead before sending its body, which the
+  // front door gives only once the request is admitted and its declared size within the limit.
+  server.on('checkContinue', (request: FrontDoorRequest, response: ServerResponse) => {
+    request.awaitingContinue = true;
     server.emit('request', request, response);
   });
   await app.listen(config.port, config.host);

@@ -1,6 +1,13 @@
 /** Error codes of the seed's envelope `{"error":{"code","message"}}`. */
 export type ErrorCode =
-  'NOT_FOUND' | 'INVALID_REQUEST' | 'UNAUTHORIZED' | 'CONFLICT' | 'PAYLOAD_TOO_LARGE' | 'NOT_IMPLEMENTED' | 'INTERNAL_ERROR';
+  | 'NOT_FOUND'
+  | 'INVALID_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'TOO_MANY_REQUESTS'
+  | 'NOT_IMPLEMENTED'
+  | 'INTERNAL_ERROR';
 
 export const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
@@ -8,6 +15,7 @@ export const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  TOO_MANY_REQUESTS: 429,
   NOT_IMPLEMENTED: 501,
   INTERNAL_ERROR: 500,
 };
@@ -80,6 +88,16 @@ export class PayloadTooLargeError extends DomainError {
 export class UnauthorizedError extends DomainError {
   constructor(message = 'missing or invalid API key: send "Authorization: Bearer <key>"') {
     super('UNAUTHORIZED', message, 'UNAUTHENTICATED');
+  }
+}
+
+/** Too many failed attempts from one client: it may try again after `retryAfterSecs`. */
+export class TooManyRequestsError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSecs: number,
+  ) {
+    super('TOO_MANY_REQUESTS', message, 'REQUEST_LIMIT_EXCEEDED');
   }
 }
 

@@ -112,13 +112,13 @@ describe('entrenar server (parsing)', () => {
       '--port',
       '8080',
       '--api-key',
-      'a',
+      'a'.repeat(16),
       '--api-key',
-      'b',
+      'b'.repeat(16),
       '--auth-type',
       'api_key',
     ]);
-    expect(configOf(h)).toEqual({ ...DEFAULT_SERVER_CONFIG, port: 8080, apiKeys: ['a', 'b'], authType: 'api_key' });
+    expect(configOf(h)).toEqual({ ...DEFAULT_SERVER_CONFIG, port: 8080, apiKeys: ['a'.repeat(16), 'b'.repeat(16)], authType: 'api_key' });
   });
 
   it('uses defaults with no flags and an empty environment', async () => {
@@ -132,7 +132,7 @@ describe('entrenar server (parsing)', () => {
       ENTRENAR_PORT: '7000',
       ENTRENAR_HOST: '0.0.0.0',
       ENTRENAR_AUTH_TYPE: 'api_key',
-      ENTRENAR_API_KEY: 'env-a,env-b',
+      ENTRENAR_API_KEY: 'env-a-0123456789ab,env-b-0123456789ab',
       ENTRENAR_LOG_LEVEL: 'warn',
     });
     await h.program.parseAsync(['node', 'entrenar', 'server', '--port', '9000', '--log-level', 'debug']);
@@ -141,7 +141,7 @@ describe('entrenar server (parsing)', () => {
     expect(config.logLevel).toBe('debug');
     expect(config.host).toBe('0.0.0.0');
     expect(config.authType).toBe('api_key');
-    expect(config.apiKeys).toEqual(['env-a', 'env-b']);
+    expect(config.apiKeys).toEqual(['env-a-0123456789ab', 'env-b-0123456789ab']);
   });
 
   it('maps every multi-word flag onto its setting', async () => {

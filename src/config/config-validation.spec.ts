@@ -24,11 +24,11 @@ describe('validateServerConfig', () => {
   });
 
   it('returns copies of the lists, so later changes to the input do not leak into the validated config', () => {
-    const input = config({ authType: 'api_key', apiKeys: ['key-1'], corsOrigins: ['https://a.example'] });
+    const input = config({ authType: 'api_key', apiKeys: ['key-1-0123456789abcdef'], corsOrigins: ['https://a.example'] });
     const validated = validateServerConfig(input);
     input.apiKeys.push('key-2');
     input.corsOrigins.push('https://b.example');
-    expect(validated.apiKeys).toEqual(['key-1']);
+    expect(validated.apiKeys).toEqual(['key-1-0123456789abcdef']);
     expect(validated.corsOrigins).toEqual(['https://a.example']);
   });
 
@@ -36,7 +36,7 @@ describe('validateServerConfig', () => {
     const edges = config({
       port: 65535,
       authType: 'api_key',
-      apiKeys: ['abc-DEF_123.~+/=='],
+      apiKeys: ['abc-DEF_123.~+/xyz=='],
       databaseUrl: 'postgresql://user:pw@db:5432/entrenar',
       cors: true,
       corsOrigins: ['*', 'http://localhost:3000', 'https://dash.example.com'],
@@ -115,7 +115,37 @@ describe('validateServerConfig', () => {
 
   it('accepts --auth-type none with no key, and api_key with one', () => {
     expect(validateServerConfig(config({ authType: 'none', apiKeys: [] })).authType).toBe('none');
-    expect(validateServerConfig(config({ authType: 'api_key', apiKeys: ['k'] })).apiKeys).toEqual(['k']);
+    expect(validateServerConfig(config({ authType: 'api_key', apiKeys: ['k'.repeat(16)] })).apiKeys).toEqual(['k'.repeat(16)]);
+  });
+
+  it('refuses an API key under 16 characters, saying how long and how to make one, without echoing it', () => {
+    const shortKey = 'mysecretkey';
+    const error = configErrorOf(config({ authType: 'api_key', apiKeys: ['long-enough-key-0123', shortKey] }));
+    expect(error.problems).toEqual([
+      '--api-key (ENTRENAR_API_KEY): each key must be at least 16 characters long, so it cannot be guessed (e.g. openssl rand -hex 24)',
+    ]);
+    expect(error.message).not.toContain(shortKey);
+    expect(validateServerConfig(config({ authType: 'api_key', apiKeys: ['x'.repeat(16)] })).apiKeys).toEqual(['x'.repeat(16)]);
+  });
+
+  it('accepts trusted proxies as addresses, CIDR ranges or proxy-addr names, and refuses anything else by name', () => {
+    expect(validateServerConfig(config({ trustProxy: ['loopback', '10.0.0.0/8', '2001:db8::1'] })).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      '2001:db8::1',
+    ]);
+    const error = configErrorOf(config({ trustProxy: ['10.0.0.0/8', 'my-proxy.internal'] }));
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatch(/^--trust-proxy \(ENTRENAR_TRUST_PROXY\): each entry must be an IP address, a CIDR range/);
+    expect(error.problems[0]).toContain('my-proxy.internal');
+  });
+
+  it('refuses a negative --auth-failure-limit and a JSON body limit under 1 KiB', () => {
+    const error = configErrorOf(config({ authFailureLimit: -1, maxJsonBodySize: 100 }));
+    expect(error.problems.map((problem) => problem.split(':')[0])).toEqual([
+      '--max-json-body-size (ENTRENAR_MAX_JSON_BODY_SIZE)',
+      '--auth-failure-limit (ENTRENAR_AUTH_FAILURE_LIMIT)',
+    ]);
   });
 
   it('refuses API keys that are not bearer tokens, without ever echoing a key', () => {

@@ -1,4 +1,5 @@
 import { plainToInstance } from 'class-transformer';
+import proxyAddr from 'proxy-addr';
 import {
   ArrayMaxSize,
   IsArray,
@@ -12,6 +13,7 @@ import {
   Max,
   MaxLength,
   Min,
+  MinLength,
   ValidateIf,
   validateSync,
 } from 'class-validator';
@@ -19,6 +21,8 @@ import { ARTIFACT_STORES, AUTH_TYPES, LOG_LEVELS } from './server-config.js';
 import type { ArtifactStoreKind, AuthType, LogLevel, ServerConfig } from './server-config.js';
 import { SETTINGS } from './settings.js';
 
+/** Shorter keys could be guessed by trying them (failed attempts are also throttled, see AuthGate). */
+export const MIN_API_KEY_LENGTH = 16;
 /** RFC 6750 b64token: what a Bearer credential may contain. */
 const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const ORIGIN = /^(\*|https?:\/\/[^\s/]+)$/;
@@ -35,6 +39,10 @@ class ServerConfigSchema implements ServerConfig {
   @IsArray()
   @ArrayMaxSize(1000)
   @Matches(BEARER_TOKEN, { each: true, message: 'each key must be a bearer token: letters, digits and -._~+/ (then = padding)' })
+  @MinLength(MIN_API_KEY_LENGTH, {
+    each: true,
+    message: `each key must be at least ${MIN_API_KEY_LENGTH} characters long, so it cannot be guessed (e.g. openssl rand -hex 24)`,
+  })
   apiKeys!: string[];
   @IsString() @IsNotEmpty() dataDir!: string;
   @IsString()
@@ -44,6 +52,7 @@ class ServerConfigSchema implements ServerConfig {
   @IsBoolean() cors!: boolean;
   @IsArray() @Matches(ORIGIN, { each: true, message: 'each origin must look like https://host[:port] or *' }) corsOrigins!: string[];
   @IsInt() @Min(1024) maxBodySize!: number;
+  @IsInt() @Min(1024) maxJsonBodySize!: number;
   @IsInt() @Min(1) @Max(86_400) requestTimeoutSecs!: number;
   @IsInt() @Min(1) @Max(1_000_000) maxBatchPoints!: number;
   @IsInt() @Min(0) @Max(31_536_000) runTimeoutSecs!: number;
@@ -81,6 +90,22 @@ class ServerConfigSchema implements ServerConfig {
   @Matches(S3_REGION, { message: 'must be a region name such as us-east-1' })
   s3Region!: string;
   @IsBoolean() s3ForcePathStyle!: boolean;
+  @IsInt() @Min(0) @Max(1_000_000) authFailureLimit!: number;
+  @IsArray() @IsString({ each: true }) trustProxy!: string[];
+  @IsBoolean() disableHotWriteLane!: boolean;
+}
+
+/** Why proxy-addr would refuse this list of trusted proxies, if it would. */
+function untrustableProxy(trustProxy: unknown): string | undefined {
+  if (!Array.isArray(trustProxy) || trustProxy.length === 0) {
+    return undefined;
+  }
+  try {
+    proxyAddr.compile(trustProxy as string[]);
+    return undefined;
+  } catch (error) {
+    return `each entry must be an IP address, a CIDR range, or loopback, linklocal or uniquelocal (${error instanceof Error ? error.message : String(error)})`;
+  }
 }
 
 export class ConfigError extends Error {
@@ -104,11 +129,15 @@ export function validateServerConfig(candidate: ServerConfig): ServerConfig {
   if (candidate.authType === 'api_key' && candidate.apiKeys.length === 0) {
     problems.push('--auth-type api_key needs at least one key: pass --api-key KEY or set ENTRENAR_API_KEY=key1,key2');
   }
+  const badProxy = untrustableProxy(candidate.trustProxy);
+  if (badProxy !== undefined) {
+    problems.push(`--trust-proxy (ENTRENAR_TRUST_PROXY): ${badProxy}`);
+  }
   if (candidate.artifactStore === 's3' && !candidate.s3Bucket) {
     problems.push('--artifact-store s3 needs a bucket: pass --s3-bucket BUCKET or set ENTRENAR_S3_BUCKET');
   }
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
-  return { ...candidate, apiKeys: [...candidate.apiKeys], corsOrigins: [...candidate.corsOrigins] };
+  return { ...candidate, apiKeys: [...candidate.apiKeys], corsOrigins: [...candidate.corsOrigins], trustProxy: [...candidate.trustProxy] };
 }

@@ -20,12 +20,13 @@ const ENV_SAMPLES: Record<keyof ServerConfig, { env: string; expected: unknown }
   host: { env: '0.0.0.0', expected: '0.0.0.0' },
   port: { env: '8081', expected: 8081 },
   authType: { env: 'api_key', expected: 'api_key' },
-  apiKeys: { env: 'key-one,key-two', expected: ['key-one', 'key-two'] },
+  apiKeys: { env: 'key-one-0123456789,key-two-0123456789', expected: ['key-one-0123456789', 'key-two-0123456789'] },
   dataDir: { env: '/var/lib/entrenar', expected: '/var/lib/entrenar' },
   databaseUrl: { env: 'postgres://u:p@db:5432/entrenar', expected: 'postgres://u:p@db:5432/entrenar' },
   cors: { env: 'true', expected: true },
   corsOrigins: { env: 'https://a.example,https://b.example', expected: ['https://a.example', 'https://b.example'] },
   maxBodySize: { env: '2048', expected: 2048 },
+  maxJsonBodySize: { env: '4096', expected: 4096 },
   requestTimeoutSecs: { env: '30', expected: 30 },
   maxBatchPoints: { env: '500', expected: 500 },
   runTimeoutSecs: { env: '120', expected: 120 },
@@ -36,6 +37,9 @@ const ENV_SAMPLES: Record<keyof ServerConfig, { env: string; expected: unknown }
   s3Endpoint: { env: 'http://127.0.0.1:9000', expected: 'http://127.0.0.1:9000' },
   s3Region: { env: 'eu-west-1', expected: 'eu-west-1' },
   s3ForcePathStyle: { env: 'true', expected: true },
+  authFailureLimit: { env: '5', expected: 5 },
+  trustProxy: { env: 'loopback, 10.0.0.0/8', expected: ['loopback', '10.0.0.0/8'] },
+  disableHotWriteLane: { env: 'true', expected: true },
 };
 
 describe('settings table', () => {
@@ -63,7 +67,8 @@ describe('defaults', () => {
       databaseUrl: '',
       cors: false,
       corsOrigins: [],
-      maxBodySize: 100 * MIB,
+      maxBodySize: 5 * 1024 * MIB,
+      maxJsonBodySize: 4 * MIB,
       requestTimeoutSecs: 300,
       maxBatchPoints: 10_000,
       runTimeoutSecs: 3600,
@@ -74,6 +79,9 @@ describe('defaults', () => {
       s3Endpoint: '',
       s3Region: '',
       s3ForcePathStyle: false,
+      authFailureLimit: 20,
+      trustProxy: [],
+      disableHotWriteLane: false,
     });
   });
 
@@ -91,7 +99,7 @@ describe('settingsFromEnvironment', () => {
   it.each(SETTINGS.map((spec) => [spec.env, spec] as const))('reads %s into its setting', (env, spec) => {
     const sample = ENV_SAMPLES[spec.key];
     const needs: Partial<Record<keyof ServerConfig, NodeJS.ProcessEnv>> = {
-      authType: { ENTRENAR_API_KEY: 'k' },
+      authType: { ENTRENAR_API_KEY: 'k'.repeat(16) },
       artifactStore: { ENTRENAR_S3_BUCKET: 'b-1' },
     };
     const extra = needs[spec.key] ?? {};
@@ -102,9 +110,12 @@ describe('settingsFromEnvironment', () => {
 
   it('splits lists on commas, trimming blanks and dropping empty items', () => {
     const config = resolveServerConfig(
-      settingsFromEnvironment({ ENTRENAR_API_KEY: ' a , b,,c ', ENTRENAR_CORS_ORIGIN: 'https://x.example, https://y.example' }),
+      settingsFromEnvironment({
+        ENTRENAR_API_KEY: ' a-0123456789abcdef , b-0123456789abcdef,,c-0123456789abcdef ',
+        ENTRENAR_CORS_ORIGIN: 'https://x.example, https://y.example',
+      }),
     );
-    expect(config.apiKeys).toEqual(['a', 'b', 'c']);
+    expect(config.apiKeys).toEqual(['a-0123456789abcdef', 'b-0123456789abcdef', 'c-0123456789abcdef']);
     expect(config.corsOrigins).toEqual(['https://x.example', 'https://y.example']);
   });
 
@@ -127,12 +138,12 @@ describe('resolveServerConfig', () => {
     const fromEnv = settingsFromEnvironment({
       ENTRENAR_PORT: '7000',
       ENTRENAR_HOST: '0.0.0.0',
-      ENTRENAR_API_KEY: 'env-key-1,env-key-2',
+      ENTRENAR_API_KEY: 'env-key-1-0123456789,env-key-2-0123456789',
       ENTRENAR_AUTH_TYPE: 'api_key',
     });
-    const config = resolveServerConfig(fromEnv, { port: '8080', apiKeys: ['flag-key'] });
+    const config = resolveServerConfig(fromEnv, { port: '8080', apiKeys: ['flag-key-0123456789'] });
     expect(config.port).toBe(8080);
-    expect(config.apiKeys).toEqual(['flag-key']);
+    expect(config.apiKeys).toEqual(['flag-key-0123456789']);
     expect(config.host).toBe('0.0.0.0');
     expect(config.authType).toBe('api_key');
   });
@@ -209,8 +220,14 @@ describe('resolveServerConfig', () => {
 
 describe('serverConfig (programmatic)', () => {
   it('applies typed overrides on top of the defaults', () => {
-    const config = serverConfig({ port: 0, authType: 'api_key', apiKeys: ['k1'], logLevel: 'silent' });
-    expect(config).toEqual({ ...DEFAULT_SERVER_CONFIG, port: 0, authType: 'api_key', apiKeys: ['k1'], logLevel: 'silent' });
+    const config = serverConfig({ port: 0, authType: 'api_key', apiKeys: ['k1-0123456789abcdef'], logLevel: 'silent' });
+    expect(config).toEqual({
+      ...DEFAULT_SERVER_CONFIG,
+      port: 0,
+      authType: 'api_key',
+      apiKeys: ['k1-0123456789abcdef'],
+      logLevel: 'silent',
+    });
   });
 
   it('refuses unknown keys, naming each', () => {

@@ -21,7 +21,10 @@ export interface ServerConfig {
   databaseUrl: string;
   cors: boolean;
   corsOrigins: string[];
+  /** Largest upload (artifact file) body accepted. */
   maxBodySize: number;
+  /** Largest JSON body accepted: every route but the uploads. */
+  maxJsonBodySize: number;
   requestTimeoutSecs: number;
   maxBatchPoints: number;
   /** A running run with no write or heartbeat for this long is marked failed; 0 turns the sweep off. */
@@ -38,6 +41,12 @@ export interface ServerConfig {
   s3Region: string;
   /** `http://endpoint/bucket/key` rather than `http://bucket.endpoint/key` (most self-hosted services need it). */
   s3ForcePathStyle: boolean;
+  /** Failed authentications allowed per client address per minute before it is answered 429; 0 turns the throttle off. */
+  authFailureLimit: number;
+  /** Proxies whose X-Forwarded-For is believed when finding a client's address (addresses, CIDRs or loopback/linklocal/uniquelocal). */
+  trustProxy: string[];
+  /** Answer metric writes through the full Nest pipeline only (no short cut): for debugging and for parity tests. */
+  disableHotWriteLane: boolean;
 }
 
 export const MIB = 1024 * 1024;
@@ -51,7 +60,9 @@ export const DEFAULT_SERVER_CONFIG: Readonly<ServerConfig> = Object.freeze({
   databaseUrl: '',
   cors: false,
   corsOrigins: [],
-  maxBodySize: 100 * MIB,
+  // A model checkpoint must fit; JSON bodies have their own, small limit.
+  maxBodySize: 5 * 1024 * MIB,
+  maxJsonBodySize: 4 * MIB,
   requestTimeoutSecs: 300,
   maxBatchPoints: 10_000,
   runTimeoutSecs: 3600,
@@ -62,4 +73,7 @@ export const DEFAULT_SERVER_CONFIG: Readonly<ServerConfig> = Object.freeze({
   s3Endpoint: '',
   s3Region: '',
   s3ForcePathStyle: false,
+  authFailureLimit: 20,
+  trustProxy: [],
+  disableHotWriteLane: false,
 });

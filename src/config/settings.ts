@@ -87,7 +87,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: 'ENTRENAR_MAX_BODY_SIZE',
     kind: 'int',
     valueName: 'BYTES',
-    description: 'largest request body accepted, uploads included',
+    description: 'largest upload (artifact file) accepted',
+  },
+  {
+    key: 'maxJsonBodySize',
+    flag: '--max-json-body-size',
+    env: 'ENTRENAR_MAX_JSON_BODY_SIZE',
+    kind: 'int',
+    valueName: 'BYTES',
+    description: 'largest JSON request body accepted (every route but the uploads)',
   },
   {
     key: 'requestTimeoutSecs',
@@ -175,5 +183,30 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: 'ENTRENAR_S3_FORCE_PATH_STYLE',
     kind: 'bool',
     description: 'address objects as <endpoint>/<bucket>/<key> instead of <bucket>.<endpoint>/<key> (most self-hosted services need it)',
+  },
+  {
+    key: 'authFailureLimit',
+    flag: '--auth-failure-limit',
+    env: 'ENTRENAR_AUTH_FAILURE_LIMIT',
+    kind: 'int',
+    valueName: 'N',
+    description:
+      'failed authentications allowed per client address per minute; more are answered 429 until the minute is over (0: no limit)',
+  },
+  {
+    key: 'trustProxy',
+    flag: '--trust-proxy',
+    env: 'ENTRENAR_TRUST_PROXY',
+    kind: 'list',
+    valueName: 'ADDRESS',
+    description:
+      'a reverse proxy (address, CIDR, or loopback, linklocal, uniquelocal) whose X-Forwarded-For names the client; repeatable (comma-separated in the environment)',
+  },
+  {
+    key: 'disableHotWriteLane',
+    flag: '--disable-hot-write-lane',
+    env: 'ENTRENAR_DISABLE_HOT_WRITE_LANE',
+    kind: 'bool',
+    description: 'answer metric writes through the full request pipeline only, without the short cut (slower; for debugging)',
   },
 ];

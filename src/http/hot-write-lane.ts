@@ -1,20 +1,18 @@
 import { Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidRequestError, UnauthorizedError } from '../common/errors.js';
+import { InvalidRequestError } from '../common/errors.js';
 import { renderError } from '../common/filters/global-exception.filter.js';
 import type { ServerConfig } from '../config/server-config.js';
-import { ApiKeyVerifier } from '../modules/auth/api-key.verifier.js';
-import { presentedApiKey } from '../modules/auth/api-key-credentials.js';
 import { parseMetricBatch, parseMetricPoint } from '../modules/metrics/dto/metric-input.js';
 import { MetricsService } from '../modules/metrics/metrics.service.js';
-import type { MlflowFields } from '../modules/mlflow/mlflow-request.js';
+import { mlflowFieldsOf } from '../modules/mlflow/mlflow-request.js';
 import { MlflowRunsService } from '../modules/mlflow/mlflow-runs.service.js';
+import type { FrontDoor } from './front-door.js';
+import type { JsonBodyReader } from './json-body.js';
 
 type Request = IncomingMessage & { id?: string; body?: unknown };
 type RequestLog = (request: IncomingMessage & { id?: string }, response: ServerResponse, next: () => void) => void;
-type Handler = (match: RegExpExecArray, body: unknown) => Promise<{ status: number; body: unknown }>;
-/** The JSON body parser of the normal path (connect-style), so both paths read bodies alike. */
-export type JsonBodyParser = (request: IncomingMessage, response: ServerResponse, next: (error?: Error) => void) => void;
+type Handler = (match: RegExpExecArray, body: unknown, request: Request) => Promise<{ status: number; body: unknown }>;
 
 interface HotRoute {
   pattern: RegExp;
@@ -27,15 +25,19 @@ export interface HotWriteServices {
   mlflowRuns: MlflowRunsService;
 }
 
-function asFields(body: unknown): MlflowFields {
-  if (body === undefined) {
-    return {};
+/** A run id from the path, decoded as Express decodes route parameters. */
+function runIdParam(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    // The front door refuses malformed escapes first; kept so this can never be a 500.
+    throw new InvalidRequestError('malformed percent-encoding in the URL');
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new InvalidRequestError('body: must be a JSON object');
-  }
-  return body as MlflowFields;
 }
+
+/** The fields an MLflow write reads, as its controller would read them. */
+const mlflowFields = (request: Request, body: unknown) =>
+  mlflowFieldsOf({ method: request.method, query: {}, body, headers: request.headers });
 
 /**
  * The metric writes training loops send by the thousand, answered without Nest's routing, guard,
@@ -45,32 +47,31 @@ function asFields(body: unknown): MlflowFields {
  * first in Express. Anything unusual (an Idempotency-Key, a cross-origin request, a body that
  * is not JSON) is left to the normal path, which handles every case.
  */
-export function createHotWriteLane(config: ServerConfig, services: HotWriteServices, parseJson: JsonBodyParser) {
+export function createHotWriteLane(config: ServerConfig, services: HotWriteServices, frontDoor: FrontDoor, readJson: JsonBodyReader) {
   const logger = new Logger('HotWriteLane');
-  const verifier = config.authType === 'api_key' ? new ApiKeyVerifier(config.apiKeys) : undefined;
   const cors = config.cors || config.corsOrigins.length > 0;
   const routes: HotRoute[] = [
     {
       pattern: /^\/api\/v1\/runs\/([^/?#]+)\/metrics\/batch$/,
       handle: async (match, body) => ({
         status: 201,
-        body: await services.metrics.logMetrics(decodeURIComponent(match[1]), parseMetricBatch(body, config.maxBatchPoints, Date.now())),
+        body: await services.metrics.logMetrics(runIdParam(match[1]), parseMetricBatch(body, config.maxBatchPoints, Date.now())),
       }),
     },
     {
       pattern: /^\/api\/v1\/runs\/([^/?#]+)\/metrics$/,
       handle: async (match, body) => ({
         status: 201,
-        body: await services.metrics.logMetric(decodeURIComponent(match[1]), parseMetricPoint(body, '', Date.now())),
+        body: await services.metrics.logMetric(runIdParam(match[1]), parseMetricPoint(body, '', Date.now())),
       }),
     },
     {
       pattern: /^\/(?:api|ajax-api)\/2\.0\/mlflow\/runs\/log-metric$/,
-      handle: async (_match, body) => ({ status: 200, body: await services.mlflowRuns.logMetric(asFields(body)) }),
+      handle: async (_match, body, request) => ({ status: 200, body: await services.mlflowRuns.logMetric(mlflowFields(request, body)) }),
     },
     {
       pattern: /^\/(?:api|ajax-api)\/2\.0\/mlflow\/runs\/log-batch$/,
-      handle: async (_match, body) => ({ status: 200, body: await services.mlflowRuns.logBatch(asFields(body)) }),
+      handle: async (_match, body, request) => ({ status: 200, body: await services.mlflowRuns.logBatch(mlflowFields(request, body)) }),
     },
   ];
 
@@ -118,17 +119,15 @@ export function createHotWriteLane(config: ServerConfig, services: HotWriteServi
     const handle = route.handle;
     void (async () => {
       try {
-        if (verifier && !verifier.verify(presentedApiKey(request.headers.authorization) ?? '')) {
-          request.resume();
-          throw new UnauthorizedError();
-        }
+        // The same steps, in the same order, as the normal path: front door, body, route.
+        await frontDoor(request, response);
         const body = await new Promise<unknown>((resolve, reject) =>
-          parseJson(request, response, (error) => (error === undefined ? resolve(request.body) : reject(error))),
+          readJson(request, response, (error) => (error === undefined ? resolve(request.body) : reject(error))),
         );
-        const result = await handle(matched, body);
+        const result = await handle(matched, body, request);
         reply(response, result.status, result.body);
       } catch (error) {
-        const rendered = renderError(error, request, config.maxBodySize, (message) => logger.error(message));
+        const rendered = renderError(error, request, (message) => logger.error(message));
         if (response.headersSent) {
           response.destroy();
           return;

@@ -39,11 +39,11 @@ describe('the `entrenar` command', () => {
     it('takes API keys from ENTRENAR_API_KEY (comma-separated) so they stay out of `ps`', async () => {
       const server = await startEntrenar({
         args: storageArgs(storage),
-        env: { ENTRENAR_AUTH_TYPE: 'api_key', ENTRENAR_API_KEY: 'first-key-123,second-key-456' },
+        env: { ENTRENAR_AUTH_TYPE: 'api_key', ENTRENAR_API_KEY: 'first-key-123-456789,second-key-456-789012' },
       });
       try {
         expect((await fetch(`${server.url}/api/v1/experiments`)).status).toBe(401);
-        for (const key of ['first-key-123', 'second-key-456']) {
+        for (const key of ['first-key-123-456789', 'second-key-456-789012']) {
           expect((await fetch(`${server.url}/api/v1/experiments`, { headers: { Authorization: `Bearer ${key}` } })).status).toBe(200);
         }
         expect(server.output()).not.toContain('first-key-123');

@@ -151,11 +151,11 @@ describe('TrackingClient against a real `entrenar server`', () => {
   });
 
   it('raises UNAUTHORIZED without the API key, and works with it', async () => {
-    const keyed = await startEntrenar({ args: [...storageArgs(storage), '--auth-type', 'api_key', '--api-key', 'client-key-123'] });
+    const keyed = await startEntrenar({ args: [...storageArgs(storage), '--auth-type', 'api_key', '--api-key', 'client-key-123-456789'] });
     try {
       const anonymous = new TrackingClient(keyed.url);
       expect(await errorOf(anonymous.listExperiments())).toMatchObject({ code: 'UNAUTHORIZED', status: 401 });
-      const withKey = new TrackingClient(keyed.url, { apiKey: 'client-key-123' });
+      const withKey = new TrackingClient(keyed.url, { apiKey: 'client-key-123-456789' });
       expect((await withKey.listExperiments()).items.length).toBeGreaterThan(0);
     } finally {
       await keyed.stop();

@@ -7,7 +7,9 @@ const RFC3339_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 /**
  * Every example of the seed document (../shared/seed/rest-api-server.md), sent as written to a
  * real `entrenar server` process, gets the response the seed shows: first with auth off, then
- * with `--auth-type api_key --api-key mysecretkey` and the seed's `Authorization: Bearer` header.
+ * with `--auth-type api_key --api-key <key>` and the seed's `Authorization: Bearer` header. (The
+ * seed's own key, `mysecretkey`, is refused at start: issue #12 asks for keys of 16 characters
+ * or more, so the example uses a longer one.)
  */
 interface AuthMode {
   label: string;
@@ -17,7 +19,11 @@ interface AuthMode {
 
 const AUTH_MODES: AuthMode[] = [
   { label: 'auth off', args: [], headers: {} },
-  { label: 'api_key auth', args: ['--auth-type', 'api_key', '--api-key', 'mysecretkey'], headers: { Authorization: 'Bearer mysecretkey' } },
+  {
+    label: 'api_key auth',
+    args: ['--auth-type', 'api_key', '--api-key', 'mysecretkey-0123456789'],
+    headers: { Authorization: 'Bearer mysecretkey-0123456789' },
+  },
 ];
 
 describe.each(AUTH_MODES)('the seed examples against `entrenar server` ($label)', ({ args, headers }) => {

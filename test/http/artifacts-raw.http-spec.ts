@@ -392,13 +392,21 @@ describe('raw artifact uploads (PUT /api/v1/runs/{id}/artifacts/{key})', () => {
       expect(JSON.parse(response.text)).toEqual({ key: 'ok.bin', hash: sha256(bytes), size_bytes: bytes.length });
     });
 
-    it('answers 413 to a JSON body over the limit on other routes too (the parser still applies there)', async () => {
-      const response = await small
+    it('answers 413 to a JSON body over --max-json-body-size on other routes (the parser applies there, not the upload limit)', async () => {
+      const over = await small
+        .http()
+        .post('/api/v1/experiments')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ name: 'x'.repeat(small.config.maxJsonBodySize + 10) }));
+      expectError(over, 413, 'PAYLOAD_TOO_LARGE');
+      expect(over.body.error.message).toBe(`request body is larger than the limit of ${small.config.maxJsonBodySize} bytes`);
+      // Over the upload limit but within the JSON one: read, then refused for what it says.
+      const within = await small
         .http()
         .post('/api/v1/experiments')
         .set('Content-Type', 'application/json')
         .send(JSON.stringify({ name: 'x'.repeat(LIMIT + 10) }));
-      expectError(response, 413, 'PAYLOAD_TOO_LARGE');
+      expectError(within, 400, 'INVALID_REQUEST');
     });
   });
 });

@@ -13,8 +13,8 @@ describe('the hot write lane answers exactly as the normal path does', () => {
   let key = 0;
 
   beforeAll(async () => {
-    server = await startTestApp({ authType: 'api_key', apiKeys: ['lane-key-1'], maxBodySize: 64 * 1024, maxBatchPoints: 5 });
-    make = factories(server.http, { Authorization: 'Bearer lane-key-1' });
+    server = await startTestApp({ authType: 'api_key', apiKeys: ['lane-key-1-0123456789'], maxJsonBodySize: 64 * 1024, maxBatchPoints: 5 });
+    make = factories(server.http, { Authorization: 'Bearer lane-key-1-0123456789' });
   });
   afterAll(() => server.close());
 
@@ -29,7 +29,7 @@ describe('the hot write lane answers exactly as the normal path does', () => {
     return { hot, normal };
   }
 
-  const bearer = { Authorization: 'Bearer lane-key-1' };
+  const bearer = { Authorization: 'Bearer lane-key-1-0123456789' };
 
   it.each([
     ['a v1 point', (run: string) => `/api/v1/runs/${run}/metrics`, '{"key":"loss","step":1,"value":0.5,"timestamp":1700000000000}'],

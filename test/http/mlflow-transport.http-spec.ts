@@ -437,8 +437,8 @@ describe("MLflow's transport rules over HTTP", () => {
 });
 
 describe('MLflow routes with API-key authentication', () => {
-  const KEY = 'mlflow-key-0123';
-  const OTHER_KEY = 'other.key~4567';
+  const KEY = 'mlflow-key-0123456789';
+  const OTHER_KEY = 'other.key~4567-abcdef';
   let server: TestApp;
 
   const basic = (user: string, password: string) => ({

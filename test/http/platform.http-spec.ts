@@ -138,17 +138,19 @@ describe('platform over HTTP', () => {
     let small: TestApp;
 
     beforeAll(async () => {
-      small = await startTestApp({ maxBodySize: 1024 });
+      // Uploads may be large; JSON bodies have their own, small limit.
+      small = await startTestApp({ maxJsonBodySize: 1024, maxBodySize: 1024 * 1024 });
     });
     afterAll(() => small.close());
 
-    it('answers a JSON body over --max-body-size with 413 PAYLOAD_TOO_LARGE and creates nothing', async () => {
+    it('answers a JSON body over --max-json-body-size with 413 PAYLOAD_TOO_LARGE naming the limit, and creates nothing', async () => {
       const name = uniqueName();
       const response = await small
         .http()
         .post('/api/v1/experiments')
         .send({ name, config: { notes: 'x'.repeat(4096) } });
       expectEnvelope(response, 413, 'PAYLOAD_TOO_LARGE');
+      expect(response.body.error.message).toBe('request body is larger than the limit of 1024 bytes');
       expect(response.headers['x-request-id']).toMatch(UUID);
       const listed = await small.http().get('/api/v1/experiments').expect(200);
       expect((listed.body.experiments as Array<{ name: string }>).map((experiment) => experiment.name)).not.toContain(name);
@@ -295,7 +297,7 @@ describe('platform over HTTP', () => {
     describe('with --cors and API keys', () => {
       let guarded: TestApp;
       beforeAll(async () => {
-        guarded = await startTestApp({ cors: true, authType: 'api_key', apiKeys: ['cors-key-1'] });
+        guarded = await startTestApp({ cors: true, authType: 'api_key', apiKeys: ['cors-key-1-0123456789'] });
       });
       afterAll(() => guarded.close());
 
@@ -310,7 +312,7 @@ describe('platform over HTTP', () => {
           .http()
           .get('/api/v1/experiments')
           .set('Origin', 'https://any.example')
-          .set('Authorization', 'Bearer cors-key-1')
+          .set('Authorization', 'Bearer cors-key-1-0123456789')
           .expect(200);
       });
     });

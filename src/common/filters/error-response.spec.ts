@@ -155,9 +155,11 @@ describe('describeError: body-parser errors', () => {
     expect(described.message).toBe('malformed JSON body: Unexpected token } in JSON at position 9');
   });
 
-  it('maps entity.too.large to PAYLOAD_TOO_LARGE, naming the limit when known', () => {
+  it('maps entity.too.large to PAYLOAD_TOO_LARGE, naming the limit the parser hit when it says', () => {
     const error = bodyParserError('entity.too.large', 413, 'request entity too large');
-    expect(describeError(error, 1024)).toMatchObject({
+    expect(
+      describeError(Object.assign(bodyParserError('entity.too.large', 413, 'request entity too large'), { limit: 1024 })),
+    ).toMatchObject({
       status: 413,
       code: 'PAYLOAD_TOO_LARGE',
       message: 'request body is larger than the limit of 1024 bytes',
@@ -260,6 +262,7 @@ describe('MLflow code mapping', () => {
       UNAUTHORIZED: 401,
       CONFLICT: 409,
       PAYLOAD_TOO_LARGE: 413,
+      TOO_MANY_REQUESTS: 429,
       NOT_IMPLEMENTED: 501,
       INTERNAL_ERROR: 500,
     });

@@ -31,6 +31,7 @@ const DEFAULT_MLFLOW_CODE: Readonly<Record<ErrorCode, MlflowErrorCode>> = {
   UNAUTHORIZED: 'UNAUTHENTICATED',
   CONFLICT: 'INVALID_PARAMETER_VALUE',
   PAYLOAD_TOO_LARGE: 'INVALID_PARAMETER_VALUE',
+  TOO_MANY_REQUESTS: 'REQUEST_LIMIT_EXCEEDED',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 };
@@ -46,6 +47,8 @@ function codeForStatus(status: number): ErrorCode {
       return 'CONFLICT';
     case 413:
       return 'PAYLOAD_TOO_LARGE';
+    case 429:
+      return 'TOO_MANY_REQUESTS';
     case 501:
       return 'NOT_IMPLEMENTED';
     default:
@@ -89,8 +92,8 @@ const BODY_PARSER_ERROR_TYPES = new Set([
   'stream.not.readable',
 ]);
 
-/** Errors raised by Express' body parser carry a known `type` and a 4xx `status`. */
-function bodyParserError(error: unknown): { type: string; status: number; message: string } | undefined {
+/** Errors raised by Express' body parser carry a known `type`, a 4xx `status` and, when too large, the `limit` they hit. */
+function bodyParserError(error: unknown): { type: string; status: number; message: string; limit?: number } | undefined {
   const type = (error as { type?: unknown } | null)?.type;
   const status = (error as { status?: unknown } | null)?.status;
   const expose = (error as { expose?: unknown } | null)?.expose;
@@ -98,7 +101,8 @@ function bodyParserError(error: unknown): { type: string; status: number; messag
     return undefined;
   }
   if (typeof type === 'string' && BODY_PARSER_ERROR_TYPES.has(type)) {
-    return { type, status, message: error.message };
+    const limit = (error as { limit?: unknown }).limit;
+    return { type, status, message: error.message, limit: typeof limit === 'number' ? limit : undefined };
   }
   // A body the parser could not decode (e.g. Content-Encoding: gzip over bytes that are not
   // gzip) comes as a plain 400 http-error without a type: the client's fault, not ours.
@@ -109,7 +113,7 @@ function bodyParserError(error: unknown): { type: string; status: number; messag
 }
 
 /** Maps anything thrown while serving a request to what the client is told. */
-export function describeError(error: unknown, limitBytes?: number): ErrorDescription {
+export function describeError(error: unknown): ErrorDescription {
   if (error instanceof DomainError) {
     return describe(error.code, error.message, error.mlflowCode);
   }
@@ -133,7 +137,12 @@ export function describeError(error: unknown, limitBytes?: number): ErrorDescrip
       case 'entity.parse.failed':
         return describe('INVALID_REQUEST', `malformed JSON body: ${parserError.message}`);
       case 'entity.too.large':
-        return describe('PAYLOAD_TOO_LARGE', `request body is larger than the limit${limitBytes ? ` of ${limitBytes} bytes` : ''}`);
+        return describe(
+          'PAYLOAD_TOO_LARGE',
+          `request body is larger than the limit${parserError.limit !== undefined ? ` of ${parserError.limit} bytes` : ''}`,
+        );
+      case 'entity.verify.failed':
+        return describe('INVALID_REQUEST', parserError.message);
       case 'request.aborted':
         return describe('INVALID_REQUEST', 'request aborted by the client');
       default:

@@ -1,8 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Inject, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
-import { SERVER_CONFIG } from '../../config/config.module.js';
-import type { ServerConfig } from '../../config/server-config.js';
+import { TooManyRequestsError } from '../errors.js';
 import { describeError, ErrorDescription, MLFLOW_STATUS } from './error-response.js';
 
 const MLFLOW_ROUTE = /^\/(api|ajax-api)\/(2\.0|3\.0)\/|^\/get-artifact\b/;
@@ -32,21 +31,29 @@ export interface RenderedError {
  * domain errors and HTTP exceptions keep their message; anything else is logged with its stack
  * and becomes a plain INTERNAL_ERROR naming the request id, so no stack or SQL reaches a client.
  */
-export function renderError(
-  exception: unknown,
-  request: RequestWithId,
-  maxBodySize: number,
-  logError: (message: string) => void,
-): RenderedError {
-  const problem = describeError(exception, maxBodySize);
+export function renderError(exception: unknown, request: RequestWithId, logError: (message: string) => void): RenderedError {
+  const problem = describeError(exception);
   const requestId = typeof request.id === 'string' ? request.id : undefined;
+  const url = request.originalUrl ?? request.url ?? '/';
   if (problem.internal) {
     const stack = exception instanceof Error ? exception.stack : String(exception);
-    logError(`request ${requestId ?? '?'} ${request.method} ${request.originalUrl ?? request.url} failed: ${stack}`);
+    // The path only: a query string may hold anything a client put there (tokens, names).
+    logError(`request ${requestId ?? '?'} ${request.method} ${url.split('?')[0]} failed: ${stack}`);
     problem.message = requestId ? `internal error (request id ${requestId})` : 'internal error';
   }
-  const { status, body } = errorBody(request.originalUrl ?? request.url ?? '/', problem);
-  return { status, body, headers: problem.code === 'UNAUTHORIZED' ? { 'WWW-Authenticate': 'Bearer realm="entrenar"' } : {} };
+  const { status, body } = errorBody(url, problem);
+  return { status, body, headers: headersFor(exception, problem) };
+}
+
+/** The headers an error answer needs: a challenge with 401, when to retry with 429. */
+function headersFor(exception: unknown, problem: ErrorDescription): Record<string, string> {
+  if (problem.code === 'UNAUTHORIZED') {
+    return { 'WWW-Authenticate': 'Bearer realm="entrenar"' };
+  }
+  if (exception instanceof TooManyRequestsError) {
+    return { 'Retry-After': String(exception.retryAfterSecs) };
+  }
+  return {};
 }
 
 /** The one global exception filter: every error a route throws is answered by renderError. */
@@ -54,18 +61,13 @@ export function renderError(
 export class GlobalExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
-  ) {}
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const response = http.getResponse<unknown>();
     const adapter = this.adapterHost.httpAdapter;
-    const rendered = renderError(exception, http.getRequest<RequestWithId>(), this.config.maxBodySize, (message) =>
-      this.logger.error(message),
-    );
+    const rendered = renderError(exception, http.getRequest<RequestWithId>(), (message) => this.logger.error(message));
     const raw = response as { headersSent?: boolean; destroy?: () => void };
     if (raw.headersSent) {
       // A streamed body was under way: the status is gone, so cut the connection instead.

@@ -1,12 +1,16 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import { ApiKeyGuard } from './api-key.guard.js';
+import { AuthGate } from './auth-gate.js';
 import { BasicStrategy } from './basic.strategy.js';
 import { BearerStrategy } from './bearer.strategy.js';
 
+/**
+ * API key authentication: the passport strategies (Bearer, and the password of HTTP Basic) and
+ * the AuthGate the HTTP bootstrap runs on every request before routing (see src/server.ts).
+ */
 @Module({
   imports: [PassportModule.register({ session: false })],
-  providers: [BearerStrategy, BasicStrategy, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+  providers: [BearerStrategy, BasicStrategy, AuthGate],
+  exports: [AuthGate],
 })
 export class AuthModule {}

@@ -1,6 +1,5 @@
 import { Controller, Get, UseInterceptors } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { Public } from '../../common/decorators/public.decorator.js';
 import { HealthResponseDto } from './dto/health.dto.js';
 import { HealthStatusInterceptor } from './health-status.interceptor.js';
 import { HealthService } from './health.service.js';
@@ -11,7 +10,6 @@ export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   @Get()
-  @Public()
   @UseInterceptors(HealthStatusInterceptor)
   @ApiOperation({ summary: 'Liveness and database reachability (always public)' })
   @ApiOkResponse({ type: HealthResponseDto })

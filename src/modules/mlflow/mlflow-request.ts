@@ -4,7 +4,7 @@ import { InvalidRequestError } from '../../common/errors.js';
 /** A request's fields as MLflow reads them: the query string for GET, the JSON body otherwise. */
 export type MlflowFields = Readonly<Record<string, unknown>>;
 
-interface RequestLike {
+export interface MlflowHttpRequest {
   method?: string;
   query?: Record<string, unknown>;
   body?: unknown;
@@ -12,7 +12,7 @@ interface RequestLike {
 }
 
 /** Whether a request carries a body, as body-parser decides it: a transfer encoding or a non-zero length. */
-function carriesBody(headers: RequestLike['headers'] = {}): boolean {
+function carriesBody(headers: MlflowHttpRequest['headers'] = {}): boolean {
   const length = headers['content-length'];
   return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
@@ -26,10 +26,10 @@ function asRecord(value: unknown): Record<string, unknown> {
  * the JSON body (empty means `{}`); a GET without a query string falls back to its JSON body,
  * as MLflow's server does for old clients. (A double-encoded body, a JSON string holding JSON,
  * which MLflow's server also decodes, never gets here: the JSON body parser takes only objects
- * and arrays and answers anything else as malformed JSON.)
+ * and arrays and answers anything else as malformed JSON.) The controllers and the hot write
+ * lane both read requests through this function.
  */
-export const MlflowRequest = createParamDecorator((_data: unknown, context: ExecutionContext): MlflowFields => {
-  const request = context.switchToHttp().getRequest<RequestLike>();
+export function mlflowFieldsOf(request: MlflowHttpRequest): MlflowFields {
   const query = asRecord(request.query);
   if (request.method === 'GET' && Object.keys(query).length > 0) {
     return query;
@@ -44,8 +44,15 @@ export const MlflowRequest = createParamDecorator((_data: unknown, context: Exec
         : "Bad Request. Content-Type must be 'application/json'.",
     );
   }
+  if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+    throw new InvalidRequestError('body: must be a JSON object');
+  }
   return asRecord(body);
-});
+}
+
+export const MlflowRequest = createParamDecorator((_data: unknown, context: ExecutionContext): MlflowFields =>
+  mlflowFieldsOf(context.switchToHttp().getRequest<MlflowHttpRequest>()),
+);
 
 function missing(name: string): never {
   throw new InvalidRequestError(

@@ -1,0 +1,66 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InvalidRequestError, PayloadTooLargeError } from '../common/errors.js';
+import { requestTargetProblem } from '../common/text.js';
+import type { ServerConfig } from '../config/server-config.js';
+import { isRawUploadRequest } from '../modules/artifacts/raw-upload-routes.js';
+import type { AuthGate } from '../modules/auth/auth-gate.js';
+
+/** A request whose client sent `Expect: 100-continue` and waits for our go-ahead before sending its body. */
+export type FrontDoorRequest = IncomingMessage & { awaitingContinue?: boolean };
+
+/**
+ * What every request meets first, on the normal path and on the hot write lane alike, before
+ * any route or body parser: authentication (AuthGate), then a readable request target, then the
+ * declared body size against the limit of its kind (uploads: --max-body-size; JSON:
+ * --max-json-body-size). Only then is a client that asked for `100 Continue` told to send its
+ * body. Resolves when the request may go on; throws the error to answer with otherwise.
+ */
+export type FrontDoor = (request: FrontDoorRequest, response: ServerResponse) => Promise<void>;
+
+export function createFrontDoor(gate: AuthGate, config: Pick<ServerConfig, 'maxBodySize' | 'maxJsonBodySize'>): FrontDoor {
+  return async (request, response) => {
+    try {
+      await gate.admit(request, response);
+      const targetProblem = requestTargetProblem(request.url ?? '/');
+      if (targetProblem !== undefined) {
+        throw new InvalidRequestError(targetProblem);
+      }
+      const limit = bodyLimitOf(request, config);
+      const declared = Number(request.headers['content-length']);
+      if (Number.isFinite(declared) && declared > limit) {
+        throw new PayloadTooLargeError(`request body is larger than the limit of ${limit} bytes`);
+      }
+    } catch (error) {
+      leaveBodyUnread(request, response, config.maxJsonBodySize);
+      throw error;
+    }
+    if (request.awaitingContinue) {
+      request.awaitingContinue = false;
+      response.writeContinue();
+    }
+  };
+}
+
+/** Files (raw PUTs and multipart forms) may be as large as --max-body-size; everything else is JSON. */
+function bodyLimitOf(request: IncomingMessage, config: Pick<ServerConfig, 'maxBodySize' | 'maxJsonBodySize'>): number {
+  if (isRawUploadRequest(request.method, request.url) || /^multipart\/form-data\b/i.test(request.headers['content-type'] ?? '')) {
+    return config.maxBodySize;
+  }
+  return config.maxJsonBodySize;
+}
+
+/**
+ * A refused request's body is never read into memory. Node discards a small unread body after
+ * the answer to keep the connection alive; a large or endless one would be discarded at the
+ * sender's pace, so the connection is closed after the answer instead.
+ */
+function leaveBodyUnread(request: FrontDoorRequest, response: ServerResponse, smallBytes: number): void {
+  if (response.headersSent) {
+    return;
+  }
+  const declared = Number(request.headers['content-length']);
+  const chunked = request.headers['transfer-encoding'] !== undefined;
+  if (request.awaitingContinue || chunked || (Number.isFinite(declared) && declared > smallBytes)) {
+    response.setHeader('Connection', 'close');
+  }
+}
