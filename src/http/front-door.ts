@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { InvalidRequestError, PayloadTooLargeError } from '../common/errors.js';
 import { requestTargetProblem } from '../common/text.js';
 import type { ServerConfig } from '../config/server-config.js';
@@ -49,10 +50,16 @@ function bodyLimitOf(request: IncomingMessage, config: Pick<ServerConfig, 'maxBo
   return config.maxJsonBodySize;
 }
 
+/** How long a refused connection keeps discarding what the client still sends after our answer. */
+const LINGER_MS = 2000;
+
 /**
  * A refused request's body is never read into memory. Node discards a small unread body after
- * the answer to keep the connection alive; a large or endless one would be discarded at the
- * sender's pace, so the connection is closed after the answer instead.
+ * the answer and keeps the connection; a large or endless one gets `Connection: close`. Closing
+ * a socket with unread bytes makes the kernel send a reset, which can destroy our answer before
+ * the client reads it (a client still uploading would see ECONNRESET, not the 401), so the
+ * connection lingers as Go's and nginx's servers do: our side is shut first, what still arrives
+ * is discarded, and the socket is destroyed when the client hangs up or after LINGER_MS.
  */
 function leaveBodyUnread(request: FrontDoorRequest, response: ServerResponse, smallBytes: number): void {
   if (response.headersSent) {
@@ -62,5 +69,22 @@ function leaveBodyUnread(request: FrontDoorRequest, response: ServerResponse, sm
   const chunked = request.headers['transfer-encoding'] !== undefined;
   if (request.awaitingContinue || chunked || (Number.isFinite(declared) && declared > smallBytes)) {
     response.setHeader('Connection', 'close');
+    lingerOnClose(request.socket as LingeringSocket);
   }
+}
+
+type LingeringSocket = Socket & { destroySoon?: () => void };
+
+/** Replaces Node's close-after-answer (destroySoon: end, then destroy at once) with a lingering close. */
+function lingerOnClose(socket: LingeringSocket): void {
+  if (typeof socket.destroySoon !== 'function') {
+    return;
+  }
+  socket.destroySoon = () => {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('end', () => socket.destroy());
+    socket.once('close', () => clearTimeout(timer));
+  };
 }

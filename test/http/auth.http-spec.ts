@@ -214,6 +214,43 @@ describe('API key authentication over HTTP', () => {
   });
 });
 
+describe('failed authentications are throttled per client address', () => {
+  let server: TestApp;
+
+  beforeAll(async () => {
+    // The default limit: 20 failed attempts a minute.
+    server = await startTestApp({ authType: 'api_key', apiKeys: [KEY_ONE] });
+  });
+  afterAll(() => server.close());
+
+  it('answers 401 to 20 wrong keys, then 429 TOO_MANY_REQUESTS with Retry-After, even to the right key', async () => {
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 30; attempt++) {
+      const response = await server
+        .http()
+        .get('/api/v1/experiments')
+        .set(bearer(`guess-${attempt}-0123456789abcdef`));
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([...Array<number>(20).fill(401), ...Array<number>(10).fill(429)]);
+    const refused = await server.http().get('/api/v1/experiments').set(bearer(KEY_ONE));
+    expect(refused.status).toBe(429);
+    expect(refused.body).toEqual({
+      error: { code: 'TOO_MANY_REQUESTS', message: expect.stringMatching(/too many failed authentications/) },
+    });
+    const retryAfter = Number(refused.headers['retry-after']);
+    expect(Number.isInteger(retryAfter)).toBe(true);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // MLflow clients get MLflow's code for it, which they retry.
+    const mlflow = await server.http().get('/api/2.0/mlflow/experiments/search').set(bearer(KEY_ONE));
+    expect(mlflow.status).toBe(429);
+    expect(mlflow.body).toEqual({ error_code: 'REQUEST_LIMIT_EXCEEDED', message: expect.any(String) });
+    // The probes stay open: a throttled address is not a dead server.
+    await server.http().get('/health').expect(200);
+  });
+});
+
 describe('with authentication off', () => {
   let server: TestApp;
 

@@ -144,3 +144,117 @@ describe('the hot write lane with CORS on', () => {
     }
   });
 });
+
+/**
+ * Parity: one table of bad requests, sent to every route the lane serves on a server with the
+ * lane and on one without it (--disable-hot-write-lane, so every request takes the normal
+ * path), must get the same status and the same body.
+ */
+describe('the hot write lane and the normal path give bad requests the same answer', () => {
+  const KEY = 'parity-key-0123456789';
+  let withLane: TestApp;
+  let withoutLane: TestApp;
+  const runs = new Map<TestApp, string>();
+
+  beforeAll(async () => {
+    const settings = { authType: 'api_key' as const, apiKeys: [KEY], maxJsonBodySize: 64 * 1024, maxBatchPoints: 5, authFailureLimit: 0 };
+    withLane = await startTestApp(settings);
+    withoutLane = await startTestApp({ ...settings, disableHotWriteLane: true });
+    for (const server of [withLane, withoutLane]) {
+      runs.set(server, (await factories(server.http, { Authorization: `Bearer ${KEY}` }).runningRun()).id);
+    }
+  });
+  afterAll(async () => {
+    await withLane.close();
+    await withoutLane.close();
+  });
+
+  const bearer = { Authorization: `Bearer ${KEY}` };
+  const RUN = '<run>';
+  /** The four routes the lane serves; `<run>` becomes each server's own running run. */
+  const routes = [
+    { name: 'v1 point', path: `/api/v1/runs/${RUN}/metrics`, valid: '{"key":"loss","step":1,"value":1}' },
+    { name: 'v1 batch', path: `/api/v1/runs/${RUN}/metrics/batch`, valid: '{"metrics":[{"key":"loss","step":1,"value":1}]}' },
+    {
+      name: 'MLflow log-metric',
+      path: '/api/2.0/mlflow/runs/log-metric',
+      valid: `{"run_id":"${RUN}","key":"loss","value":1,"timestamp":1,"step":1}`,
+    },
+    { name: 'MLflow log-batch', path: '/ajax-api/2.0/mlflow/runs/log-batch', valid: `{"run_id":"${RUN}","metrics":[]}` },
+  ];
+  interface BadRequest {
+    what: string;
+    /** The Authorization header to send instead of the valid key; null sends none. */
+    authorization?: string | null;
+    headers?: Record<string, string>;
+    /** The body; `VALID` is the route's own valid body. */
+    body: string | Buffer;
+    /** Replaces the run id in the path (v1 routes) or the body (MLflow routes). */
+    run?: string;
+  }
+  const deep = '['.repeat(5000) + ']'.repeat(5000);
+  const table: BadRequest[] = [
+    { what: 'no key and a malformed body', authorization: null, body: '{"key":' },
+    { what: 'no key and a body over the JSON limit', authorization: null, body: 'x'.repeat(70 * 1024) },
+    { what: 'a wrong key and a valid body', authorization: 'Bearer wrong-key-0123456789', body: 'VALID' },
+    { what: 'Basic with a wrong password', authorization: `Basic ${Buffer.from('u:nope').toString('base64')}`, body: 'VALID' },
+    { what: 'malformed JSON', body: '{"key":' },
+    { what: 'an empty body', body: '' },
+    { what: 'a JSON array', body: '[1,2]' },
+    { what: 'a bare JSON string', body: '"loss"' },
+    { what: 'a JSON number', body: '3' },
+    { what: 'JSON null', body: 'null' },
+    { what: 'an unknown field', body: '{"key":"loss","step":1,"value":1,"extra":true,"run_id":"x","metrics":[]}' },
+    { what: 'a NUL in a string', body: '{"key":"lo\\u0000ss","step":1,"value":1,"run_id":"r\\u0000"}' },
+    { what: 'a lone surrogate', body: '{"key":"\\ud800","step":1,"value":1,"run_id":"\\ud800"}' },
+    { what: 'bytes that are not UTF-8', body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]) },
+    { what: 'nesting 5,000 levels deep', body: `{"metrics":${deep},"key":${deep}}` },
+    { what: 'a body over the JSON limit', body: JSON.stringify({ key: 'x'.repeat(70 * 1024), metrics: [], run_id: 'x' }) },
+    { what: 'a gzip body that is not gzip', headers: { 'Content-Encoding': 'gzip' }, body: 'VALID' },
+    { what: 'an unsupported content encoding', headers: { 'Content-Encoding': 'compress' }, body: 'VALID' },
+    { what: 'a malformed %-escape in the run id', body: 'VALID', run: 'run-%zz' },
+    { what: 'an encoded NUL in the run id', body: 'VALID', run: 'run%00' },
+    { what: 'an unknown run', body: 'VALID', run: 'run-does-not-exist' },
+  ];
+  const cases = routes.flatMap((route) => table.map((bad) => [`${route.name}: ${bad.what}`, route, bad] as const));
+
+  async function send(server: TestApp, route: (typeof routes)[number], bad: BadRequest) {
+    const runId = runs.get(server) ?? '';
+    const isV1 = route.path.includes(RUN);
+    const pathRun = isV1 ? (bad.run ?? runId) : runId;
+    const bodyRun = isV1 ? runId : (bad.run ?? runId);
+    const body = bad.body === 'VALID' ? route.valid.replace(RUN, bodyRun) : bad.body;
+    const encoded = typeof body === 'string' ? Buffer.from(body) : body;
+    // fetch, not supertest, so bytes go out exactly as written.
+    const response = await fetch(`${server.url}${route.path.replace(RUN, pathRun)}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(bad.authorization === undefined ? bearer : bad.authorization === null ? {} : { Authorization: bad.authorization }),
+        ...bad.headers,
+      },
+      body: encoded,
+    });
+    const text = await response.text();
+    return { status: response.status, body: text.replaceAll(runId, RUN), challenge: response.headers.get('www-authenticate') };
+  }
+
+  it.each(cases)('%s', async (_name, route, bad) => {
+    const lane = await send(withLane, route, bad);
+    const normal = await send(withoutLane, route, bad);
+    expect(lane.status).toBeGreaterThanOrEqual(400);
+    expect(lane.status).toBeLessThan(500);
+    expect(lane).toEqual(normal);
+  });
+
+  it('stored none of those points on either server', async () => {
+    for (const server of [withLane, withoutLane]) {
+      const stored = await server
+        .http()
+        .get(`/api/v1/runs/${runs.get(server)}/metrics`)
+        .set(bearer)
+        .expect(200);
+      expect(stored.body.metrics).toEqual([]);
+    }
+  });
+});
