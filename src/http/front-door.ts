@@ -69,7 +69,7 @@ function leaveBodyUnread(request: FrontDoorRequest, response: ServerResponse, sm
   const chunked = request.headers['transfer-encoding'] !== undefined;
   if (request.awaitingContinue || chunked || (Number.isFinite(declared) && declared > smallBytes)) {
     response.setHeader('Connection', 'close');
-    lingerOnClose(request.socket as LingeringSocket);
+    lingerOnClose(request.socket);
   }
 }
 
