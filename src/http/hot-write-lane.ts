@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidRequestError, UnauthorizedError } from '../common/errors.js';
 import { renderError } from '../common/filters/global-exception.filter.js';
+import { markRoutePattern } from '../common/http/route-pattern.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { ApiKeyVerifier } from '../modules/auth/api-key.verifier.js';
 import { presentedApiKey } from '../modules/auth/api-key-credentials.js';
@@ -18,6 +19,8 @@ export type JsonBodyParser = (request: IncomingMessage, response: ServerResponse
 
 interface HotRoute {
   pattern: RegExp;
+  /** The pattern of the Express route that answers the same request on the normal path (for the request metrics). */
+  route: (match: RegExpExecArray) => string;
   handle: Handler;
 }
 
@@ -52,6 +55,7 @@ export function createHotWriteLane(config: ServerConfig, services: HotWriteServi
   const routes: HotRoute[] = [
     {
       pattern: /^\/api\/v1\/runs\/([^/?#]+)\/metrics\/batch$/,
+      route: () => '/api/v1/runs/:runId/metrics/batch',
       handle: async (match, body) => ({
         status: 201,
         body: await services.metrics.logMetrics(decodeURIComponent(match[1]), parseMetricBatch(body, config.maxBatchPoints, Date.now())),
@@ -59,17 +63,20 @@ export function createHotWriteLane(config: ServerConfig, services: HotWriteServi
     },
     {
       pattern: /^\/api\/v1\/runs\/([^/?#]+)\/metrics$/,
+      route: () => '/api/v1/runs/:runId/metrics',
       handle: async (match, body) => ({
         status: 201,
         body: await services.metrics.logMetric(decodeURIComponent(match[1]), parseMetricPoint(body, '', Date.now())),
       }),
     },
     {
-      pattern: /^\/(?:api|ajax-api)\/2\.0\/mlflow\/runs\/log-metric$/,
+      pattern: /^\/(api|ajax-api)\/2\.0\/mlflow\/runs\/log-metric$/,
+      route: (match) => `/${match[1]}/2.0/mlflow/runs/log-metric`,
       handle: async (_match, body) => ({ status: 200, body: await services.mlflowRuns.logMetric(asFields(body)) }),
     },
     {
-      pattern: /^\/(?:api|ajax-api)\/2\.0\/mlflow\/runs\/log-batch$/,
+      pattern: /^\/(api|ajax-api)\/2\.0\/mlflow\/runs\/log-batch$/,
+      route: (match) => `/${match[1]}/2.0/mlflow/runs/log-batch`,
       handle: async (_match, body) => ({ status: 200, body: await services.mlflowRuns.logBatch(asFields(body)) }),
     },
   ];
@@ -113,6 +120,7 @@ export function createHotWriteLane(config: ServerConfig, services: HotWriteServi
       next();
       return;
     }
+    markRoutePattern(request, route.route(match));
     log(request, response, () => undefined);
     const matched = match;
     const handle = route.handle;
