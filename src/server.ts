@@ -11,6 +11,7 @@ import { logRequests } from './common/logging/request-logger.js';
 import { createHotWriteLane } from './http/hot-write-lane.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
 import { MlflowRunsService } from './modules/mlflow/mlflow-runs.service.js';
+import { TelemetryService } from './modules/telemetry/telemetry.service.js';
 import { serverConfig } from './config/load-config.js';
 import { ServerConfig } from './config/server-config.js';
 import { databaseSettings, redactedDatabaseUrl } from './database/database-settings.js';
@@ -58,7 +59,7 @@ export async function createApp(config: ServerConfig): Promise<NestExpressApplic
   app.disable('x-powered-by');
   // Responses are JSON documents or streams; hashing every body for a weak ETag only costs time.
   app.set('etag', false);
-  const requestLog = logRequests(root);
+  const requestLog = logRequests(root, app.get(TelemetryService).observeRequest);
   app.use(requestLog);
   const json = express.json({ limit: config.maxBodySize, type: ['application/json', 'application/*+json'] });
   // Metric writes from training loops take a short cut past Express and Nest (see the lane):
