@@ -81,6 +81,7 @@ class ServerConfigSchema implements ServerConfig {
   @Matches(S3_REGION, { message: 'must be a region name such as us-east-1' })
   s3Region!: string;
   @IsBoolean() s3ForcePathStyle!: boolean;
+  @IsBoolean() metricsPublic!: boolean;
 }
 
 export class ConfigError extends Error {

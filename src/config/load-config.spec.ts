@@ -36,6 +36,7 @@ const ENV_SAMPLES: Record<keyof ServerConfig, { env: string; expected: unknown }
   s3Endpoint: { env: 'http://127.0.0.1:9000', expected: 'http://127.0.0.1:9000' },
   s3Region: { env: 'eu-west-1', expected: 'eu-west-1' },
   s3ForcePathStyle: { env: 'true', expected: true },
+  metricsPublic: { env: 'true', expected: true },
 };
 
 describe('settings table', () => {
@@ -74,6 +75,7 @@ describe('defaults', () => {
       s3Endpoint: '',
       s3Region: '',
       s3ForcePathStyle: false,
+      metricsPublic: false,
     });
   });
 

@@ -38,6 +38,8 @@ export interface ServerConfig {
   s3Region: string;
   /** `http://endpoint/bucket/key` rather than `http://bucket.endpoint/key` (most self-hosted services need it). */
   s3ForcePathStyle: boolean;
+  /** GET /metrics answers without an API key even with `authType: 'api_key'` (for a scraper inside the trusted network). */
+  metricsPublic: boolean;
 }
 
 export const MIB = 1024 * 1024;
@@ -62,4 +64,5 @@ export const DEFAULT_SERVER_CONFIG: Readonly<ServerConfig> = Object.freeze({
   s3Endpoint: '',
   s3Region: '',
   s3ForcePathStyle: false,
+  metricsPublic: false,
 });

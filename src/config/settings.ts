@@ -176,4 +176,11 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'bool',
     description: 'address objects as <endpoint>/<bucket>/<key> instead of <bucket>.<endpoint>/<key> (most self-hosted services need it)',
   },
+  {
+    key: 'metricsPublic',
+    flag: '--metrics-public',
+    env: 'ENTRENAR_METRICS_PUBLIC',
+    kind: 'bool',
+    description: 'serve the Prometheus metrics at /metrics without an API key, even with --auth-type api_key',
+  },
 ];

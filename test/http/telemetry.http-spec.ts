@@ -317,4 +317,20 @@ describe('GET /metrics with --auth-type api_key', () => {
       expect(requestCount(after, labels) - requestCount(before, labels)).toBe(2);
     });
   });
+
+  describe('with --metrics-public', () => {
+    let server: TestApp;
+    beforeAll(async () => {
+      server = await startTestApp({ authType: 'api_key', apiKeys: [KEY], metricsPublic: true });
+    });
+    afterAll(() => server.close());
+
+    it('answers /metrics without a key, and still refuses every other route without one', async () => {
+      const scraped = await scrapeOf(server);
+      expect(scraped.invalidLines).toEqual([]);
+      await server.http().get('/metrics?name[]=ignored').expect(200);
+      await server.http().get('/api/v1/experiments').expect(401);
+      await server.http().post('/api/v1/experiments').send({ name: uniqueName() }).expect(401);
+    });
+  });
 });

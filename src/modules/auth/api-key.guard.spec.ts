@@ -30,6 +30,8 @@ class PublicController {
 }
 
 interface FakeRequest {
+  url?: string;
+  originalUrl?: string;
   headers: Record<string, string>;
   query: Record<string, string>;
   body?: unknown;
@@ -40,8 +42,9 @@ function contextFor(
   handler: () => unknown,
   controller: new () => unknown,
   headers: Record<string, string> = {},
+  url = '/api/v1/experiments',
 ): { context: ExecutionContext; request: FakeRequest } {
-  const request: FakeRequest = { headers, query: {} };
+  const request: FakeRequest = { url, originalUrl: url, headers, query: {} };
   const response = { setHeader: jest.fn(), end: jest.fn(), statusCode: 200 };
   const context = {
     getHandler: () => handler,
@@ -172,6 +175,26 @@ describe('ApiKeyGuard with --auth-type api_key', () => {
     const guard = guardWith(apiKeyConfig);
     const { context } = contextFor(SomeController.prototype.protected, SomeController, { authorization: 'bearer key-beta' });
     await expect(guard.canActivate(context)).resolves.toBe(true);
+  });
+});
+
+describe('ApiKeyGuard and --metrics-public', () => {
+  it('allows /metrics without a key when metricsPublic is set', async () => {
+    const guard = guardWith(serverConfig({ authType: 'api_key', apiKeys: KEYS, metricsPublic: true }));
+    const { context } = contextFor(SomeController.prototype.protected, SomeController, {}, '/metrics');
+    await expect(Promise.resolve(guard.canActivate(context))).resolves.toBe(true);
+  });
+
+  it('refuses /metrics without a key when metricsPublic is not set', async () => {
+    const guard = guardWith(apiKeyConfig);
+    const { context } = contextFor(SomeController.prototype.protected, SomeController, {}, '/metrics');
+    await expect(guard.canActivate(context)).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+
+  it('refuses every other path without a key even when metricsPublic is set', async () => {
+    const guard = guardWith(serverConfig({ authType: 'api_key', apiKeys: KEYS, metricsPublic: true }));
+    const { context } = contextFor(SomeController.prototype.protected, SomeController, {}, '/api/v1/runs/run-1/metrics');
+    await expect(guard.canActivate(context)).rejects.toBeInstanceOf(UnauthorizedError);
   });
 });
 

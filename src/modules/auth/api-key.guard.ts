@@ -6,10 +6,17 @@ import { UnauthorizedError } from '../../common/errors.js';
 import { SERVER_CONFIG } from '../../config/config.module.js';
 import type { ServerConfig } from '../../config/server-config.js';
 import type { ApiKeyPrincipal } from './bearer.strategy.js';
+import { isPublicPath } from './public-paths.js';
+
+function requestPath(context: ExecutionContext): string {
+  const request = context.switchToHttp().getRequest<{ originalUrl?: string; url?: string }>();
+  return request.originalUrl ?? request.url ?? '';
+}
 
 /**
  * Global guard: with `--auth-type api_key` every route needs a valid key unless marked
- * `@Public()` (health, docs); with `none` everything is open. The key comes as a Bearer token,
+ * `@Public()` (health, docs) or opened by configuration (`isPublicPath`: /metrics with
+ * `--metrics-public`); with `none` everything is open. The key comes as a Bearer token,
  * or as the password of HTTP Basic (how MLflow clients send MLFLOW_TRACKING_PASSWORD).
  */
 @Injectable()
@@ -26,7 +33,7 @@ export class ApiKeyGuard extends AuthGuard(['bearer', 'basic']) {
       return true;
     }
     const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    if (isPublic) {
+    if (isPublic || isPublicPath(requestPath(context), this.config)) {
       return true;
     }
     return super.canActivate(context) as Promise<boolean>;
