@@ -14,6 +14,7 @@ import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { MlflowModule } from './modules/mlflow/mlflow.module.js';
 import { ParamsModule } from './modules/params/params.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
+import { TelemetryModule } from './modules/telemetry/telemetry.module.js';
 
 @Module({})
 export class AppModule {
@@ -23,6 +24,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule,
+        TelemetryModule,
         AuthModule,
         IdempotencyModule,
         HealthModule,

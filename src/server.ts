@@ -14,6 +14,7 @@ import { createJsonBodyReader } from './http/json-body.js';
 import { AuthGate } from './modules/auth/auth-gate.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
 import { MlflowRunsService } from './modules/mlflow/mlflow-runs.service.js';
+import { TelemetryService } from './modules/telemetry/telemetry.service.js';
 import { serverConfig } from './config/load-config.js';
 import { ServerConfig } from './config/server-config.js';
 import { databaseSettings, redactedDatabaseUrl } from './database/database-settings.js';
@@ -61,7 +62,7 @@ export async function createApp(config: ServerConfig): Promise<NestExpressApplic
   app.disable('x-powered-by');
   // Responses are JSON documents or streams; hashing every body for a weak ETag only costs time.
   app.set('etag', false);
-  const requestLog = logRequests(root);
+  const requestLog = logRequests(root, app.get(TelemetryService).observeRequest);
   app.use(requestLog);
   // CORS first, so preflights are answered and refusals (401 included) carry its headers.
   if (config.cors || config.corsOrigins.length > 0) {

@@ -213,6 +213,12 @@ describe('entrenar server (parsing)', () => {
     });
   });
 
+  it('maps --metrics-public onto metricsPublic', async () => {
+    const h = harness();
+    await h.program.parseAsync(['node', 'entrenar', 'server', '--auth-type', 'api_key', '--api-key', 'k-1-0123456789abcdef', '--metrics-public']);
+    expect(configOf(h)).toEqual({ ...DEFAULT_SERVER_CONFIG, authType: 'api_key', apiKeys: ['k-1-0123456789abcdef'], metricsPublic: true });
+  });
+
   it('refuses --artifact-store s3 without a bucket before starting anything', async () => {
     const h = harness({ ENTRENAR_ARTIFACT_STORE: 's3' });
     await expect(h.program.parseAsync(['node', 'entrenar', 'server'])).rejects.toThrow(ConfigError);

@@ -93,6 +93,7 @@ class ServerConfigSchema implements ServerConfig {
   @IsInt() @Min(0) @Max(1_000_000) authFailureLimit!: number;
   @IsArray() @IsString({ each: true }) trustProxy!: string[];
   @IsBoolean() disableHotWriteLane!: boolean;
+  @IsBoolean() metricsPublic!: boolean;
 }
 
 /** Why proxy-addr would refuse this list of trusted proxies, if it would. */

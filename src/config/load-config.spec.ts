@@ -40,6 +40,7 @@ const ENV_SAMPLES: Record<keyof ServerConfig, { env: string; expected: unknown }
   authFailureLimit: { env: '5', expected: 5 },
   trustProxy: { env: 'loopback, 10.0.0.0/8', expected: ['loopback', '10.0.0.0/8'] },
   disableHotWriteLane: { env: 'true', expected: true },
+  metricsPublic: { env: 'true', expected: true },
 };
 
 describe('settings table', () => {
@@ -82,6 +83,7 @@ describe('defaults', () => {
       authFailureLimit: 20,
       trustProxy: [],
       disableHotWriteLane: false,
+      metricsPublic: false,
     });
   });
 

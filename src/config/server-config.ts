@@ -47,6 +47,8 @@ export interface ServerConfig {
   trustProxy: string[];
   /** Answer metric writes through the full Nest pipeline only (no short cut): for debugging and for parity tests. */
   disableHotWriteLane: boolean;
+  /** GET /metrics answers without an API key even with `authType: 'api_key'` (for a scraper inside the trusted network). */
+  metricsPublic: boolean;
 }
 
 export const MIB = 1024 * 1024;
@@ -76,4 +78,5 @@ export const DEFAULT_SERVER_CONFIG: Readonly<ServerConfig> = Object.freeze({
   authFailureLimit: 20,
   trustProxy: [],
   disableHotWriteLane: false,
+  metricsPublic: false,
 });

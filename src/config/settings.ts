@@ -209,4 +209,11 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'bool',
     description: 'answer metric writes through the full request pipeline only, without the short cut (slower; for debugging)',
   },
+  {
+    key: 'metricsPublic',
+    flag: '--metrics-public',
+    env: 'ENTRENAR_METRICS_PUBLIC',
+    kind: 'bool',
+    description: 'serve the Prometheus metrics at /metrics without an API key, even with --auth-type api_key',
+  },
 ];

@@ -8,6 +8,14 @@ export type Dialect = 'sqlite' | 'postgres';
 /** Arrays are for PostgreSQL only (`unnest(?::bigint[])`, `= ANY(?)`). */
 export type SqlValue = string | number | bigint | boolean | null | Buffer | readonly (number | null)[] | readonly string[];
 
+/**
+ * How busy the database's connections are, for monitoring: PostgreSQL's pool, or the queue for
+ * SQLite's single connection (see SqlClient's lock).
+ */
+export type DatabaseLoad =
+  | { dialect: 'postgres'; connections: number; idleConnections: number; waitingRequests: number; maxConnections: number }
+  | { dialect: 'sqlite'; lockWaiting: number; lockWaitSeconds: number };
+
 /** What a repository can do inside or outside a transaction. SQL uses `?` placeholders on both dialects. */
 export interface SqlExecutor {
   readonly dialect: Dialect;
@@ -188,6 +196,9 @@ export class SqlClient implements SqlExecutor {
   private readonly ambient = new AsyncLocalStorage<AmbientTransaction>();
   private lockTail: Promise<void> = Promise.resolve();
   private lockHeld = false;
+  /** Work queued for the lock now, and the total time work has spent queued (ms): for monitoring. */
+  private lockWaiting = 0;
+  private lockWaitMs = 0;
   private readonly direct: SqlExecutor;
   private readonly statistics?: PlannerStatistics;
 
@@ -220,6 +231,20 @@ export class SqlClient implements SqlExecutor {
     } else {
       throw new Error(`Unsupported database type ${dataSource.options.type}`);
     }
+  }
+
+  /** A snapshot of how busy the connections are (cheap: counters, no query). */
+  load(): DatabaseLoad {
+    if (this.pool) {
+      return {
+        dialect: 'postgres',
+        connections: this.pool.totalCount,
+        idleConnections: this.pool.idleCount,
+        waitingRequests: this.pool.waitingCount,
+        maxConnections: this.pool.options.max ?? 10,
+      };
+    }
+    return { dialect: 'sqlite', lockWaiting: this.lockWaiting, lockWaitSeconds: this.lockWaitMs / 1000 };
   }
 
   /**
@@ -478,7 +503,11 @@ export class SqlClient implements SqlExecutor {
     const previous = this.lockTail;
     let release!: () => void;
     this.lockTail = new Promise<void>((resolve) => (release = resolve));
+    const queuedAt = performance.now();
+    this.lockWaiting++;
     await previous;
+    this.lockWaiting--;
+    this.lockWaitMs += performance.now() - queuedAt;
     this.lockHeld = true;
     try {
       return await work();

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidRequestError } from '../common/errors.js';
 import { renderError } from '../common/filters/global-exception.filter.js';
+import { markRoutePattern } from '../common/http/route-pattern.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { parseMetricBatch, parseMetricPoint } from '../modules/metrics/dto/metric-input.js';
 import { MetricsService } from '../modules/metrics/metrics.service.js';
@@ -16,6 +17,8 @@ type Handler = (match: RegExpExecArray, body: unknown, request: Request) => Prom
 
 interface HotRoute {
   pattern: RegExp;
+  /** The pattern of the Express route that answers the same request on the normal path (for the request metrics). */
+  route: (match: RegExpExecArray) => string;
   handle: Handler;
 }
 
@@ -53,6 +56,7 @@ export function createHotWriteLane(config: ServerConfig, services: HotWriteServi
   const routes: HotRoute[] = [
     {
       pattern: /^\/api\/v1\/runs\/([^/?#]+)\/metrics\/batch$/,
+      route: () => '/api/v1/runs/:runId/metrics/batch',
       handle: async (match, body) => ({
         status: 201,
         body: await services.metrics.logMetrics(runIdParam(match[1]), parseMetricBatch(body, config.maxBatchPoints, Date.now())),
@@ -60,17 +64,20 @@ export function createHotWriteLane(config: ServerConfig, services: HotWriteServi
     },
     {
       pattern: /^\/api\/v1\/runs\/([^/?#]+)\/metrics$/,
+      route: () => '/api/v1/runs/:runId/metrics',
       handle: async (match, body) => ({
         status: 201,
         body: await services.metrics.logMetric(runIdParam(match[1]), parseMetricPoint(body, '', Date.now())),
       }),
     },
     {
-      pattern: /^\/(?:api|ajax-api)\/2\.0\/mlflow\/runs\/log-metric$/,
+      pattern: /^\/(api|ajax-api)\/2\.0\/mlflow\/runs\/log-metric$/,
+      route: (match) => `/${match[1]}/2.0/mlflow/runs/log-metric`,
       handle: async (_match, body, request) => ({ status: 200, body: await services.mlflowRuns.logMetric(mlflowFields(request, body)) }),
     },
     {
-      pattern: /^\/(?:api|ajax-api)\/2\.0\/mlflow\/runs\/log-batch$/,
+      pattern: /^\/(api|ajax-api)\/2\.0\/mlflow\/runs\/log-batch$/,
+      route: (match) => `/${match[1]}/2.0/mlflow/runs/log-batch`,
       handle: async (_match, body, request) => ({ status: 200, body: await services.mlflowRuns.logBatch(mlflowFields(request, body)) }),
     },
   ];
@@ -116,7 +123,7 @@ export function createHotWriteLane(config: ServerConfig, services: HotWriteServi
     }
     log(request, response, () => undefined);
     const matched = match;
-    const handle = route.handle;
+    const { handle, route: patternOf } = route;
     void (async () => {
       try {
         // The same steps, in the same order, as the normal path: front door, body, route.
@@ -124,6 +131,8 @@ export function createHotWriteLane(config: ServerConfig, services: HotWriteServi
         const body = await new Promise<unknown>((resolve, reject) =>
           readJson(request, response, (error) => (error === undefined ? resolve(request.body) : reject(error))),
         );
+        // Named where Express would have routed it: after the front door and the body parser.
+        markRoutePattern(request, patternOf(matched));
         const result = await handle(matched, body, request);
         reply(response, result.status, result.body);
       } catch (error) {

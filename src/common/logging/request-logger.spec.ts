@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger as PinoLogger } from 'pino';
-import { logRequests } from './request-logger.js';
+import { logRequests, RequestObserver } from './request-logger.js';
 
 interface Line {
   level: string;
@@ -26,12 +26,22 @@ class FakeResponse extends EventEmitter {
   }
 }
 
-function handle(lines: Line[]): { response: FakeResponse; nextCalled: boolean } {
+function handle(
+  lines: Line[],
+  observe?: RequestObserver,
+  root = recordingLogger(lines),
+): { request: IncomingMessage; response: FakeResponse; nextCalled: boolean } {
   const request = { url: '/api/v1/runs/run-1/artifacts/model.bin?token=secret', method: 'GET', headers: {} } as unknown as IncomingMessage;
   const response = new FakeResponse();
   let nextCalled = false;
-  logRequests(recordingLogger(lines))(request, response as unknown as ServerResponse, () => (nextCalled = true));
-  return { response, nextCalled };
+  logRequests(root, observe)(request, response as unknown as ServerResponse, () => (nextCalled = true));
+  return { request, response, nextCalled };
+}
+
+interface Observed {
+  request: IncomingMessage;
+  status: number;
+  seconds: number;
 }
 
 describe('logRequests', () => {
@@ -80,5 +90,39 @@ describe('logRequests', () => {
       response.emit('finish');
     }
     expect(lines.map((line) => line.level)).toEqual(['error', 'warn']);
+  });
+
+  it('tells the observer of each finished request once, with its status and duration in seconds', () => {
+    const observed: Observed[] = [];
+    const { request, response } = handle([], (request, status, seconds) => observed.push({ request, status, seconds }));
+    expect(observed).toEqual([]);
+    response.statusCode = 201;
+    response.writableEnded = true;
+    response.writableFinished = true;
+    response.emit('finish');
+    response.emit('close');
+    expect(observed).toEqual([{ request, status: 201, seconds: expect.any(Number) }]);
+    expect(observed[0].seconds).toBeGreaterThanOrEqual(0);
+    expect(observed[0].seconds).toBeLessThan(60);
+  });
+
+  it('tells the observer 499 for a request the client abandoned', () => {
+    const observed: number[] = [];
+    const { response } = handle([], (_request, status) => observed.push(status));
+    response.emit('close');
+    expect(observed).toEqual([499]);
+  });
+
+  it('tells the observer even when the log level keeps the line out of the log', () => {
+    const lines: Line[] = [];
+    const silent = { ...recordingLogger(lines), isLevelEnabled: () => false } as unknown as PinoLogger;
+    const observed: number[] = [];
+    const { response } = handle(lines, (_request, status) => observed.push(status), silent);
+    response.statusCode = 404;
+    response.writableEnded = true;
+    response.writableFinished = true;
+    response.emit('finish');
+    expect(lines).toEqual([]);
+    expect(observed).toEqual([404]);
   });
 });

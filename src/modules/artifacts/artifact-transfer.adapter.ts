@@ -281,9 +281,10 @@ export class ArtifactTransferAdapter {
    * Sends a blob: 304 when If-None-Match names its ETag, 206 with one range when Range asks for
    * one (and If-Range, if sent, still matches), 416 when the range lies outside the blob, else
    * 200 with the whole content. Several ranges are answered with the whole content, as RFC 9110
-   * allows. HEAD gets the same headers without a body.
+   * allows. HEAD gets the same headers without a body. Returns how many bytes of content were
+   * handed to the connection (fewer than asked for if the client went away midway).
    */
-  async sendBlob(incoming: IncomingMessage, outgoing: ServerResponse, blob: BlobDownload): Promise<void> {
+  async sendBlob(incoming: IncomingMessage, outgoing: ServerResponse, blob: BlobDownload): Promise<number> {
     const request = incoming as Request;
     const response = outgoing as Response;
     const etag = blobEtag(blob.hash);
@@ -294,7 +295,7 @@ export class ArtifactTransferAdapter {
     if (request.fresh) {
       response.statusCode = 304;
       response.end();
-      return;
+      return 0;
     }
 
     let range: ByteRange | undefined;
@@ -311,7 +312,7 @@ export class ArtifactTransferAdapter {
           internal: false,
         };
         response.status(416).json(errorBody(request.originalUrl, problem).body);
-        return;
+        return 0;
       }
       // -2 (malformed) and non-byte units are ignored, as RFC 9110 requires.
       if (Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1) {
@@ -332,8 +333,10 @@ export class ArtifactTransferAdapter {
     response.setHeader('X-Content-Type-Options', 'nosniff');
     if (!stream) {
       response.end();
-      return;
+      return 0;
     }
+    let sentBytes = 0;
+    stream.on('data', (chunk: Buffer) => (sentBytes += chunk.length));
     try {
       await pipeline(stream, response);
     } catch (error) {
@@ -343,5 +346,6 @@ export class ArtifactTransferAdapter {
         this.logger.warn(`download of blob ${blob.hash} failed mid-stream: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+    return sentBytes;
   }
 }

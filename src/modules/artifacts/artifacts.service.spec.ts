@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError } from '../../common/errors.js';
 import type { ServerConfig } from '../../config/server-config.js';
 import type { RunWriteTarget } from '../runs/run.repository.js';
 import type { RunsService } from '../runs/runs.service.js';
+import type { TelemetryService } from '../telemetry/telemetry.service.js';
 import type { ArtifactBlobRepository } from './artifact-blob.repository.js';
 import type { ArtifactGarbageCollector } from './artifact-gc.service.js';
 import type { ArtifactStore, StagedBlob } from './artifact-store.js';
@@ -73,6 +74,7 @@ function setup(
     rejectDeclaredTooLarge: jest.fn(),
     receiveBody: jest.fn(() => Promise.resolve({ staged, contentType: 'application/octet-stream' })),
   };
+  const telemetry = { countArtifactBytesReceived: jest.fn(), countArtifactBytesSent: jest.fn() };
   const service = new ArtifactsService(
     artifacts as unknown as ArtifactRepository,
     blobs as unknown as ArtifactBlobRepository,
@@ -80,9 +82,10 @@ function setup(
     {} as ArtifactStore,
     transfer as unknown as ArtifactTransferAdapter,
     gc as unknown as ArtifactGarbageCollector,
+    telemetry as unknown as TelemetryService,
     { maxBodySize: 1000 } as ServerConfig,
   );
-  return { service, calls, staged, artifacts, blobs, gc, transfer };
+  return { service, calls, staged, artifacts, blobs, gc, transfer, telemetry };
 }
 
 describe('ArtifactsService uploads', () => {
@@ -91,6 +94,24 @@ describe('ArtifactsService uploads', () => {
     const response = await service.uploadRaw('run-x', 'model.bin', REQUEST, {});
     expect(response).toEqual({ key: 'model.bin', hash: `sha256:${NEW_HASH}`, size_bytes: 10 });
     expect(calls).toEqual(['pin', 'commit', 'insert', 'unpin', 'discard']);
+  });
+
+  it('reports the bytes received once the artifact is recorded, also when the key already held them', async () => {
+    const stored = setup();
+    await stored.service.uploadRaw('run-x', 'model.bin', REQUEST, {});
+    expect(stored.telemetry.countArtifactBytesReceived.mock.calls).toEqual([[10]]);
+    const same = setup({ existing: row(NEW_HASH) });
+    await same.service.uploadRaw('run-x', 'model.bin', REQUEST, {});
+    expect(same.telemetry.countArtifactBytesReceived.mock.calls).toEqual([[10]]);
+  });
+
+  it('reports no bytes received for an upload that is not recorded', async () => {
+    const failed = setup({ insert: () => Promise.reject(new Error('database went away')) });
+    await expect(failed.service.uploadRaw('run-x', 'model.bin', REQUEST, {})).rejects.toThrow('database went away');
+    const conflict = setup({ existing: row(OLD_HASH) });
+    await expect(conflict.service.uploadRaw('run-x', 'model.bin', REQUEST, {})).rejects.toBeInstanceOf(ConflictError);
+    expect(failed.telemetry.countArtifactBytesReceived).not.toHaveBeenCalled();
+    expect(conflict.telemetry.countArtifactBytesReceived).not.toHaveBeenCalled();
   });
 
   it('collects the committed blob when its row cannot be recorded (the orphan case), and reports the failure', async () => {

@@ -7,6 +7,7 @@ import { SERVER_CONFIG } from '../../config/config.module.js';
 import type { ServerConfig } from '../../config/server-config.js';
 import type { RunWriteTarget } from '../runs/run.repository.js';
 import { RunsService } from '../runs/runs.service.js';
+import { TelemetryService } from '../telemetry/telemetry.service.js';
 import { ArtifactBlobRepository } from './artifact-blob.repository.js';
 import { ArtifactGarbageCollector, PIN_LEASE_MS } from './artifact-gc.service.js';
 import { artifactKeyProblem } from './artifact-key.js';
@@ -78,6 +79,7 @@ export class ArtifactsService {
     private readonly store: ArtifactStore,
     private readonly transfer: ArtifactTransferAdapter,
     private readonly gc: ArtifactGarbageCollector,
+    private readonly telemetry: TelemetryService,
     @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
   ) {}
 
@@ -133,7 +135,7 @@ export class ArtifactsService {
   }
 
   /** Streams a stored artifact (ETag, Range, 304 and 416 included); `contentType` overrides the stored one. */
-  sendFile(request: IncomingMessage, response: ServerResponse, row: ArtifactEntity, contentType = row.content_type): Promise<void> {
+  async sendFile(request: IncomingMessage, response: ServerResponse, row: ArtifactEntity, contentType = row.content_type): Promise<void> {
     const download: BlobDownload = {
       hash: row.hash,
       sizeBytes: row.size_bytes,
@@ -141,7 +143,8 @@ export class ArtifactsService {
       fileName: row.path,
       open: (range) => this.store.open(row.hash, range),
     };
-    return this.transfer.sendBlob(request, response, download);
+    const sentBytes = await this.transfer.sendBlob(request, response, download);
+    this.telemetry.countArtifactBytesSent(sentBytes);
   }
 
   async list(runId: string, query: ArtifactListQueryDto): Promise<ArtifactListResponseDto> {
@@ -242,6 +245,7 @@ export class ArtifactsService {
       requireKey(key);
       const existing = await this.artifacts.findByPath(run.id, key);
       if (existing && existing.hash === staged.hash) {
+        this.telemetry.countArtifactBytesReceived(staged.sizeBytes);
         return toUploadResponse(existing);
       }
       if (existing && !overwrite) {
@@ -279,6 +283,7 @@ export class ArtifactsService {
           await this.gc.collect([staged.hash]);
         }
       }
+      this.telemetry.countArtifactBytesReceived(staged.sizeBytes);
       if (previousHash !== undefined && previousHash !== staged.hash) {
         await this.gc.collect([previousHash]);
       }

@@ -3,6 +3,7 @@ import { decodePageToken, encodePageToken } from '../../common/paging.js';
 import { InvalidRequestError } from '../../common/errors.js';
 import { toRfc3339 } from '../../common/time.js';
 import { RunsService } from '../runs/runs.service.js';
+import { TelemetryService } from '../telemetry/telemetry.service.js';
 import { DEFAULT_HISTORY_PAGE, MetricBatchResponseDto, MetricListResponseDto, MetricPointDto, MetricQueryDto } from './dto/metric.dto.js';
 import { MetricPointInput } from './dto/metric-input.js';
 import { HistoryCursor, MetricRepository, PointTuple } from './metric.repository.js';
@@ -64,17 +65,20 @@ export class MetricsService {
   constructor(
     private readonly metrics: MetricRepository,
     private readonly runs: RunsService,
+    private readonly telemetry: TelemetryService,
   ) {}
 
   async logMetric(runId: string, point: MetricPointInput): Promise<MetricPointDto> {
     const run = await this.runs.requireWritable(runId);
     await this.metrics.appendPoints(run.id, [point]);
+    this.telemetry.countMetricPoints('v1', 1);
     return { key: point.key, step: point.step, value: point.value, timestamp: toRfc3339(point.timestamp) };
   }
 
   async logMetrics(runId: string, points: MetricPointInput[]): Promise<MetricBatchResponseDto> {
     const run = await this.runs.requireWritable(runId);
     await this.metrics.appendPoints(run.id, points);
+    this.telemetry.countMetricPoints('v1', points.length);
     return { accepted: points.length };
   }
 

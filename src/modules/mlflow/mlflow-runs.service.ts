@@ -15,6 +15,7 @@ import { DatasetInput, RunInputRepository } from '../runs/run-input.repository.j
 import { randomRunName } from '../runs/run-names.js';
 import { RunRepository } from '../runs/run.repository.js';
 import { RunsService } from '../runs/runs.service.js';
+import { TelemetryService } from '../telemetry/telemetry.service.js';
 import {
   MlflowEmpty,
   MlflowMetric,
@@ -185,6 +186,7 @@ export class MlflowRunsService {
     private readonly inputs: RunInputRepository,
     private readonly history: MlflowHistoryRepository,
     private readonly runData: MlflowRunDataRepository,
+    private readonly telemetry: TelemetryService,
   ) {}
 
   async create(fields: MlflowFields): Promise<{ run: MlflowRun }> {
@@ -271,6 +273,7 @@ export class MlflowRunsService {
   async logMetric(fields: MlflowFields): Promise<MlflowEmpty> {
     const target = await this.runsService.requireWritable(runIdOf(fields));
     await this.metrics.appendPoints(target.id, [parseMetric(fields, Date.now())]);
+    this.telemetry.countMetricPoints('mlflow', 1);
     return {};
   }
 
@@ -338,6 +341,7 @@ export class MlflowRunsService {
       // Metrics only, the training loop's usual batch: the append is atomic on its own, and
       // without an outer transaction it takes the faster synchronous path.
       await this.metrics.appendPoints(target.id, points);
+      this.telemetry.countMetricPoints('mlflow', points.length);
       return {};
     }
     await this.sql.transaction(async (tx) => {
@@ -345,6 +349,7 @@ export class MlflowRunsService {
       await this.metrics.appendPoints(target.id, points, tx);
       await this.storeTags(target.id, tags, tx);
     });
+    this.telemetry.countMetricPoints('mlflow', points.length);
     return {};
   }
 
