@@ -215,7 +215,16 @@ describe('entrenar server (parsing)', () => {
 
   it('maps --metrics-public onto metricsPublic', async () => {
     const h = harness();
-    await h.program.parseAsync(['node', 'entrenar', 'server', '--auth-type', 'api_key', '--api-key', 'k-1-0123456789abcdef', '--metrics-public']);
+    await h.program.parseAsync([
+      'node',
+      'entrenar',
+      'server',
+      '--auth-type',
+      'api_key',
+      '--api-key',
+      'k-1-0123456789abcdef',
+      '--metrics-public',
+    ]);
     expect(configOf(h)).toEqual({ ...DEFAULT_SERVER_CONFIG, authType: 'api_key', apiKeys: ['k-1-0123456789abcdef'], metricsPublic: true });
   });
 
