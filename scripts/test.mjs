@@ -5,8 +5,21 @@
 // (started by scripts/ensure-postgres.sh unless ENTRENAR_TEST_DATABASE_URL is set),
 // then the Python suite that drives the real MLflow client, when it exists.
 // `npm test -- --only sqlite` (or postgres) narrows the run while developing.
+// Every child that runs JavaScript (the compiler, Jest, the servers the Python suite starts) runs
+// on this same Node.js, which must satisfy package.json "engines" (scripts/ensure-node.sh).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import semver from 'semver';
+
+const supportedNode = JSON.parse(readFileSync('package.json', 'utf8')).engines.node;
+if (!semver.satisfies(process.version, supportedNode)) {
+  process.stderr.write(
+    `Node.js ${process.version} is older than package.json "engines" (${supportedNode}): ` +
+      'run `eval "$(bash scripts/ensure-node.sh)"` first\n',
+  );
+  process.exit(1);
+}
+process.stdout.write(`=== Node.js ${process.version} at ${process.execPath} (engines ${supportedNode})\n`);
 
 const args = process.argv.slice(2);
 const onlyIndex = args.indexOf('--only');
@@ -33,7 +46,7 @@ function capture(command, commandArgs) {
 
 const jest = ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js'];
 
-run('build', 'npx', ['tsc', '-p', 'tsconfig.build.json']);
+run('build', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
 
 // The s3 artifact store is tested against a real S3-compatible server (SeaweedFS on 127.0.0.1,
 // built once from the Go module proxy); the S3 tests fail rather than skip without it.
@@ -64,6 +77,7 @@ if (!only || only === 'postgres') {
   });
 }
 if (!only && existsSync('test/mlflow/run.sh')) {
-  run('pytest: the real MLflow client', 'bash', ['test/mlflow/run.sh']);
+  // NODE: the node that starts `entrenar server` for the Python suite (test/mlflow/entrenar_support.py).
+  run('pytest: the real MLflow client', 'bash', ['test/mlflow/run.sh'], { NODE: process.execPath });
 }
 process.stdout.write('\n=== all tests passed\n');

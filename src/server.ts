@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppModule } from './app.module.js';
 import { renderError } from './common/filters/global-exception.filter.js';
 import { createRootLogger, PinoNestLogger } from './common/logging/logger.js';
+import { drainHttpServer } from './common/shutdown/drain-http-server.js';
 import { logRequests } from './common/logging/request-logger.js';
 import { createFrontDoor, FrontDoorRequest } from './http/front-door.js';
 import { createHotWriteLane } from './http/hot-write-lane.js';
@@ -141,7 +142,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     config,
     url,
     port,
-    close: () => (closing ??= app.close()),
+    // Stop accepting and let the requests in flight finish first: Nest closes the HTTP server only
+    // after its destroy hooks (the S3 client, the artifact collector), which those requests need.
+    close: () => (closing ??= drainHttpServer(server).then(() => app.close())),
   };
 }
 

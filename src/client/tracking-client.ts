@@ -53,7 +53,7 @@ function isReplayable(body: UploadSource | undefined): boolean {
 }
 
 /**
- * The client of entrenar-tracking's /api/v1, for Node 20+ and browsers, with nothing but the
+ * The client of entrenar-tracking's /api/v1, for Node 22.12+ and browsers, with nothing but the
  * platform's fetch. Every write carries an Idempotency-Key that stays the same across retries,
  * so retried requests are never stored twice. Transient failures (network errors, timeouts,
  * 429 honouring Retry-After, 502/503/504) are retried with exponential backoff and jitter.

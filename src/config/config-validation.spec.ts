@@ -43,10 +43,11 @@ describe('validateServerConfig', () => {
       maxBodySize: 1024,
       requestTimeoutSecs: 86_400,
       maxBatchPoints: 1_000_000,
+      shutdownTimeoutSecs: 3600,
       logLevel: 'silent',
     });
     expect(validateServerConfig(edges)).toEqual(edges);
-    expect(validateServerConfig(config({ port: 0, requestTimeoutSecs: 1, maxBatchPoints: 1 })).port).toBe(0);
+    expect(validateServerConfig(config({ port: 0, requestTimeoutSecs: 1, maxBatchPoints: 1, shutdownTimeoutSecs: 1 })).port).toBe(0);
     expect(validateServerConfig(config({ databaseUrl: 'sqlite:/tmp/x.db' })).databaseUrl).toBe('sqlite:/tmp/x.db');
   });
 
@@ -64,6 +65,8 @@ describe('validateServerConfig', () => {
     ['requestTimeoutSecs', 0, '--request-timeout-secs (ENTRENAR_REQUEST_TIMEOUT_SECS)'],
     ['requestTimeoutSecs', 86_401, '--request-timeout-secs (ENTRENAR_REQUEST_TIMEOUT_SECS)'],
     ['maxBatchPoints', 0, '--max-batch-points (ENTRENAR_MAX_BATCH_POINTS)'],
+    ['shutdownTimeoutSecs', 0, '--shutdown-timeout-secs (ENTRENAR_SHUTDOWN_TIMEOUT_SECS)'],
+    ['shutdownTimeoutSecs', 3601, '--shutdown-timeout-secs (ENTRENAR_SHUTDOWN_TIMEOUT_SECS)'],
     ['logLevel', 'loud', '--log-level (ENTRENAR_LOG_LEVEL)'],
     ['artifactStore', 'gcs', '--artifact-store (ENTRENAR_ARTIFACT_STORE)'],
     ['s3Bucket', 'ab', '--s3-bucket (ENTRENAR_S3_BUCKET)'],

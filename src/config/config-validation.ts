@@ -56,6 +56,7 @@ class ServerConfigSchema implements ServerConfig {
   @IsInt() @Min(1) @Max(86_400) requestTimeoutSecs!: number;
   @IsInt() @Min(1) @Max(1_000_000) maxBatchPoints!: number;
   @IsInt() @Min(0) @Max(31_536_000) runTimeoutSecs!: number;
+  @IsInt() @Min(1) @Max(3600) shutdownTimeoutSecs!: number;
   @IsIn(LOG_LEVELS) logLevel!: LogLevel;
   @IsIn(ARTIFACT_STORES) artifactStore!: ArtifactStoreKind;
   @IsString()

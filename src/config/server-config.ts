@@ -29,6 +29,8 @@ export interface ServerConfig {
   maxBatchPoints: number;
   /** A running run with no write or heartbeat for this long is marked failed; 0 turns the sweep off. */
   runTimeoutSecs: number;
+  /** On SIGTERM/SIGINT, requests in flight get this long to finish; what is still running then is logged and cut. */
+  shutdownTimeoutSecs: number;
   logLevel: LogLevel;
   artifactStore: ArtifactStoreKind;
   /** Bucket of the s3 artifact store (required with `artifactStore: 's3'`). */
@@ -68,6 +70,7 @@ export const DEFAULT_SERVER_CONFIG: Readonly<ServerConfig> = Object.freeze({
   requestTimeoutSecs: 300,
   maxBatchPoints: 10_000,
   runTimeoutSecs: 3600,
+  shutdownTimeoutSecs: 15,
   logLevel: 'info',
   artifactStore: 'local',
   s3Bucket: '',

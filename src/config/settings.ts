@@ -122,6 +122,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'mark a running run failed after this long without a write or heartbeat (0: never)',
   },
   {
+    key: 'shutdownTimeoutSecs',
+    flag: '--shutdown-timeout-secs',
+    env: 'ENTRENAR_SHUTDOWN_TIMEOUT_SECS',
+    kind: 'int',
+    valueName: 'SECS',
+    description: 'on SIGTERM or SIGINT, time requests in flight get to finish before they are cut (and logged)',
+  },
+  {
     key: 'logLevel',
     flag: '--log-level',
     env: 'ENTRENAR_LOG_LEVEL',

@@ -66,7 +66,8 @@ class HashingThread {
   constructor() {
     this.worker = new Worker(`(${hashingThreadMain.toString()})()`, { eval: true, name: 'sha256' });
     this.worker.on('message', (reply: HashReply) => this.settle(reply));
-    this.worker.on('error', (error) => this.die(error));
+    // A thread can throw anything, not only an Error.
+    this.worker.on('error', (error: unknown) => this.die(error instanceof Error ? error : new Error(String(error))));
     this.worker.on('exit', (code) => this.die(new Error(`the hashing thread exited with code ${code}`)));
     // An idle hashing thread must not keep the process alive (unref after the listeners: adding
     // a message listener refs the worker again).

@@ -11,3 +11,9 @@ export class HealthResponseDto {
   @ApiProperty({ type: Integer, example: 3600 })
   uptime_secs!: number;
 }
+
+/** /health/ready: the /health body, plus what each dependency said. */
+export class ReadinessResponseDto extends HealthResponseDto {
+  @ApiProperty({ enum: ['up', 'down'], example: 'up', description: 'whether the database answered `SELECT 1` in time' })
+  database!: 'up' | 'down';
+}
