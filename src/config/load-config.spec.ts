@@ -63,7 +63,7 @@ describe('defaults', () => {
       databaseUrl: '',
       cors: false,
       corsOrigins: [],
-      maxBodySize: 100 * MIB,
+      maxBodySize: 5 * 1024 * MIB,
       requestTimeoutSecs: 300,
       maxBatchPoints: 10_000,
       runTimeoutSecs: 3600,

@@ -21,6 +21,7 @@ export interface ServerConfig {
   databaseUrl: string;
   cors: boolean;
   corsOrigins: string[];
+  /** Largest upload (an artifact, one PUT or all parts of a multipart upload together). */
   maxBodySize: number;
   requestTimeoutSecs: number;
   maxBatchPoints: number;
@@ -51,7 +52,7 @@ export const DEFAULT_SERVER_CONFIG: Readonly<ServerConfig> = Object.freeze({
   databaseUrl: '',
   cors: false,
   corsOrigins: [],
-  maxBodySize: 100 * MIB,
+  maxBodySize: 5 * 1024 * MIB,
   requestTimeoutSecs: 300,
   maxBatchPoints: 10_000,
   runTimeoutSecs: 3600,
