@@ -438,8 +438,10 @@ describe('MLflow multipart artifact upload (mpu/create, part PUTs, mpu/complete,
       expect((await mpu.putPart(credentials[0], binaryPayload(4 * KIB))).status).toBe(200);
       expect(await filesUnder(path.join(uploadsDir(server), upload_id))).toHaveLength(1);
       await sql.execute('UPDATE multipart_uploads SET expires_at = ? WHERE upload_id = ?', [Date.now() - 1, upload_id]);
-      const report = await server.app.get(ArtifactGarbageCollector).collectAll();
-      expect(report.removedUploads).toBeGreaterThanOrEqual(1);
+      const gc = server.app.get(ArtifactGarbageCollector);
+      // The first call may join the pass the server started on its own before the upload expired.
+      await gc.collectAll();
+      await gc.collectAll();
       expect(await uploadRows(upload_id)).toBe(0);
       expect(await filesUnder(path.join(uploadsDir(server), upload_id))).toEqual([]);
       expectMlflowError(await mpu.putPart(credentials[1], binaryPayload(4 * KIB)), 403, 'PERMISSION_DENIED');
