@@ -31,6 +31,25 @@ export const IO_BUFFER_BYTES = 1024 * 1024;
 const SLOT_BYTES = 512 * 1024;
 const SLOT_COUNT = 8;
 /**
+ * Rings of finished uploads wait here for the next ones. A ring lent to the hashing thread stays
+ * alive in that thread's heap until it collects garbage, which it seldom does (it allocates
+ * little): a ring per upload let 100 uploads of 10 MiB in a row (a multipart upload's parts) lift
+ * the server's RSS from 140 to 590 MiB; reused, memory follows the uploads in flight.
+ */
+const idleRings: SharedArrayBuffer[] = [];
+const MAX_IDLE_RINGS = 8;
+
+function acquireRing(): SharedArrayBuffer {
+  return idleRings.pop() ?? new SharedArrayBuffer(SLOT_BYTES * SLOT_COUNT);
+}
+
+/** Only once nothing (a write, a hash update) uses the ring any more. */
+function releaseRing(ring: SharedArrayBuffer): void {
+  if (idleRings.length < MAX_IDLE_RINGS) {
+    idleRings.push(ring);
+  }
+}
+/**
  * Positional writes in flight at once (the default thread pool has 4 threads). Measured with
  * `npm run bench:artifacts`-sized uploads: 4 beat 1 and 2 by 5-15%; 8 gained nothing more.
  */
@@ -71,7 +90,7 @@ class StagingFileWriter extends Writable {
   size = 0;
   /** Set by `_final`, once every byte is written and hashed. */
   digest?: string;
-  private readonly memory = new SharedArrayBuffer(SLOT_BYTES * SLOT_COUNT);
+  private readonly memory = acquireRing();
   private readonly ring = Buffer.from(this.memory);
   private readonly hash = new OffThreadSha256(this.memory);
   /** Operations (hash, write) not yet finished per slot; a slot is free at 0. */
@@ -142,6 +161,8 @@ class StagingFileWriter extends Writable {
         if (this.digest === undefined) {
           this.hash.dispose();
         }
+        // Settled: every hash update was answered and every write is done.
+        releaseRing(this.memory);
         callback(error);
       });
   }
