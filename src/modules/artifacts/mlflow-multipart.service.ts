@@ -9,7 +9,7 @@ import { MlflowFields, objectList, optionalInt64, optionalString, requiredString
 import { RunsService } from '../runs/runs.service.js';
 import { MULTIPART_CLAIM_LEASE_MS } from './artifact-gc.service.js';
 import { artifactKeyProblem } from './artifact-key.js';
-import { ArtifactStore, UPLOAD_ID } from './artifact-store.js';
+import { ArtifactStore, StagedPart, UPLOAD_ID } from './artifact-store.js';
 import { ArtifactTransferAdapter } from './artifact-transfer.adapter.js';
 import { ArtifactsService } from './artifacts.service.js';
 import { MultipartUploadEntity, MultipartUploadPartEntity } from './entities/multipart-upload.entity.js';
@@ -207,7 +207,7 @@ export class MlflowMultipartService {
       this.rejectPartDeclaredTooLarge(request, left);
       return { partNumber: number, limitBytes: left };
     });
-    let staged;
+    let staged: StagedPart;
     try {
       staged = await this.transfer.receiveBodyInto(request, limitBytes, (body) =>
         this.store.stagePart(uploadId, partNumber, body, limitBytes),
