@@ -44,6 +44,8 @@ export class DomainError extends Error {
     message: string,
     /** How MLflow's API reports the same failure, when it differs from the default mapping. */
     readonly mlflowCode?: MlflowErrorCode,
+    /** The HTTP status on MLflow's routes, when it is not the one MLflow gives `mlflowCode`. */
+    readonly mlflowStatus?: number,
   ) {
     super(message);
     this.name = new.target.name;
@@ -80,8 +82,9 @@ export class ConflictError extends DomainError {
 }
 
 export class PayloadTooLargeError extends DomainError {
-  constructor(message: string) {
-    super('PAYLOAD_TOO_LARGE', message, 'INVALID_PARAMETER_VALUE');
+  /** On MLflow's routes: INVALID_PARAMETER_VALUE, as 400 unless `mlflowStatus` says otherwise. */
+  constructor(message: string, mlflowStatus?: number) {
+    super('PAYLOAD_TOO_LARGE', message, 'INVALID_PARAMETER_VALUE', mlflowStatus);
   }
 }
 

@@ -21,7 +21,7 @@ export interface ServerConfig {
   databaseUrl: string;
   cors: boolean;
   corsOrigins: string[];
-  /** Largest upload (artifact file) body accepted. */
+  /** Largest upload (an artifact, one PUT or all parts of a multipart upload together). */
   maxBodySize: number;
   /** Largest JSON body accepted: every route but the uploads. */
   maxJsonBodySize: number;

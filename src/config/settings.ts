@@ -87,7 +87,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: 'ENTRENAR_MAX_BODY_SIZE',
     kind: 'int',
     valueName: 'BYTES',
-    description: 'largest upload (artifact file) accepted',
+    description: 'largest upload accepted: an artifact file, sent whole or in parts',
   },
   {
     key: 'maxJsonBodySize',

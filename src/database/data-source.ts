@@ -3,6 +3,7 @@ import { DataSourceOptions } from 'typeorm';
 import { DatabaseSettings } from '../config/server-config.js';
 import { ArtifactBlobEntity } from '../modules/artifacts/entities/artifact-blob.entity.js';
 import { ArtifactEntity } from '../modules/artifacts/entities/artifact.entity.js';
+import { MultipartUploadEntity, MultipartUploadPartEntity } from '../modules/artifacts/entities/multipart-upload.entity.js';
 import { ExperimentEntity, ExperimentTagEntity } from '../modules/experiments/entities/experiment.entity.js';
 import { IdempotencyKeyEntity } from '../modules/idempotency/entities/idempotency-key.entity.js';
 import { MetricPointEntity, MetricSeriesEntity } from '../modules/metrics/entities/metric.entity.js';
@@ -16,6 +17,7 @@ import { RunActivity1795766400300 } from './migrations/1795766400300-RunActivity
 import { IdempotencyKeys1795766400400 } from './migrations/1795766400400-IdempotencyKeys.js';
 import { MetricRollups1795766400500 } from './migrations/1795766400500-MetricRollups.js';
 import { ArtifactBlobs1795766400200 } from './migrations/1795766400200-ArtifactBlobs.js';
+import { MultipartUploads1795766400600 } from './migrations/1795766400600-MultipartUploads.js';
 
 export const ENTITIES = [
   ExperimentEntity,
@@ -30,6 +32,8 @@ export const ENTITIES = [
   DatasetEntity,
   RunInputEntity,
   IdempotencyKeyEntity,
+  MultipartUploadEntity,
+  MultipartUploadPartEntity,
 ];
 
 /** In order; listed rather than globbed so the build and the ESM loader agree on what exists. */
@@ -41,6 +45,7 @@ export const MIGRATIONS = [
   RunActivity1795766400300,
   IdempotencyKeys1795766400400,
   MetricRollups1795766400500,
+  MultipartUploads1795766400600,
 ];
 
 /** Milliseconds a SQLite writer waits for another process's lock before failing. */

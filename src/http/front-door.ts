@@ -12,9 +12,10 @@ export type FrontDoorRequest = IncomingMessage & { awaitingContinue?: boolean };
 /**
  * What every request meets first, on the normal path and on the hot write lane alike, before
  * any route or body parser: authentication (AuthGate), then a readable request target, then the
- * declared body size against the limit of its kind (uploads: --max-body-size; JSON:
- * --max-json-body-size). Only then is a client that asked for `100 Continue` told to send its
- * body. Resolves when the request may go on; throws the error to answer with otherwise.
+ * declared body size: a JSON body over --max-json-body-size is refused here; an upload over
+ * --max-body-size is left to its route to refuse, unread. Only then is a client that asked for
+ * `100 Continue` told to send its body. Resolves when the request may go on; throws the error
+ * to answer with otherwise.
  */
 export type FrontDoor = (request: FrontDoorRequest, response: ServerResponse) => Promise<void>;
 
@@ -26,14 +27,18 @@ export function createFrontDoor(gate: AuthGate, config: Pick<ServerConfig, 'maxB
       if (targetProblem !== undefined) {
         throw new InvalidRequestError(targetProblem);
       }
-      const limit = bodyLimitOf(request, config);
-      const declared = Number(request.headers['content-length']);
-      if (Number.isFinite(declared) && declared > limit) {
-        throw new PayloadTooLargeError(`request body is larger than the limit of ${limit} bytes`);
+      if (!isUpload(request) && declaredLength(request) > config.maxJsonBodySize) {
+        throw new PayloadTooLargeError(`request body is larger than the limit of ${config.maxJsonBodySize} bytes`);
       }
     } catch (error) {
       leaveBodyUnread(request, response, config.maxJsonBodySize);
       throw error;
+    }
+    if (isUpload(request) && declaredLength(request) > config.maxBodySize) {
+      // The upload routes answer this themselves (each API in its own words), without reading
+      // the body: it is never asked for, and the connection closes after the answer.
+      leaveBodyUnread(request, response, config.maxJsonBodySize);
+      return;
     }
     if (request.awaitingContinue) {
       request.awaitingContinue = false;
@@ -43,11 +48,14 @@ export function createFrontDoor(gate: AuthGate, config: Pick<ServerConfig, 'maxB
 }
 
 /** Files (raw PUTs and multipart forms) may be as large as --max-body-size; everything else is JSON. */
-function bodyLimitOf(request: IncomingMessage, config: Pick<ServerConfig, 'maxBodySize' | 'maxJsonBodySize'>): number {
-  if (isRawUploadRequest(request.method, request.url) || /^multipart\/form-data\b/i.test(request.headers['content-type'] ?? '')) {
-    return config.maxBodySize;
-  }
-  return config.maxJsonBodySize;
+function isUpload(request: IncomingMessage): boolean {
+  return isRawUploadRequest(request.method, request.url) || /^multipart\/form-data\b/i.test(request.headers['content-type'] ?? '');
+}
+
+/** The Content-Length the client declared; 0 when it declared none (chunked bodies are counted as they arrive). */
+function declaredLength(request: IncomingMessage): number {
+  const declared = Number(request.headers['content-length']);
+  return Number.isFinite(declared) ? declared : 0;
 }
 
 /** How long a refused connection keeps discarding what the client still sends after our answer. */

@@ -1,5 +1,4 @@
 import { SqlClient } from '../../src/database/sql-client.js';
-import { MULTIPART_UNSUPPORTED } from '../../src/modules/artifacts/mlflow-artifacts.service.js';
 import {
   binaryPayload,
   bytesParser,
@@ -225,24 +224,6 @@ describe('MLflow artifact proxy and artifact routes, on the same store as /api/v
         'RESOURCE_DOES_NOT_EXIST',
       );
     });
-  });
-
-  describe('multipart upload endpoints', () => {
-    it.each(['create', 'complete', 'abort'])(
-      'answers mpu/%s with 501 NOT_IMPLEMENTED and the message the client falls back on',
-      async (step) => {
-        const run = await make.run();
-        for (const root of ['/api/2.0/mlflow-artifacts', '/ajax-api/2.0/mlflow-artifacts']) {
-          const response = await server
-            .http()
-            .post(`${root}/mpu/${step}/${proxyPath(run, 'big.bin')}`)
-            .send({ path: 'big.bin', num_parts: 3, upload_id: 'u', parts: [] });
-          expect(response.status).toBe(501);
-          expect(response.body).toEqual({ error_code: 'NOT_IMPLEMENTED', message: MULTIPART_UNSUPPORTED });
-        }
-        expect(MULTIPART_UNSUPPORTED).toBe('Multipart upload is not supported for the current artifact repository');
-      },
-    );
   });
 
   describe('the tracking API: artifacts/list and get-artifact', () => {

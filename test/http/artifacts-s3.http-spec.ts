@@ -16,7 +16,7 @@ import {
   rawRequest,
   sha256,
 } from '../support/artifacts.js';
-import { factories, uploadArtifact } from '../support/factories.js';
+import { factories, RunBody, uploadArtifact } from '../support/factories.js';
 import {
   listS3Keys,
   listS3PendingUploads,
@@ -275,6 +275,70 @@ describe('the s3 artifact store, on a real S3-compatible server', () => {
     });
   });
 
+  describe('MLflow multipart uploads over HTTP', () => {
+    let server: TestApp;
+    let make: ReturnType<typeof factories>;
+    let prefix: string;
+
+    interface Credential {
+      url: string;
+      part_number: number;
+      headers: Record<string, string>;
+    }
+
+    beforeAll(async () => {
+      settings = s3TestSettings();
+      prefix = uniqueS3Prefix('mpu');
+      server = await startTestApp(s3StoreOverrides(settings, prefix));
+      make = factories(server.http);
+    });
+    afterAll(() => server?.close());
+
+    const mpu = (step: string, run: RunBody, body: object) =>
+      server.http().post(`/api/2.0/mlflow-artifacts/mpu/${step}/${run.experiment_id}/${run.id}/artifacts/ckpt`).send(body);
+    const putPart = (credential: Credential, bytes: Buffer) =>
+      rawRequest(server.url, {
+        method: 'PUT',
+        path: new URL(credential.url).pathname,
+        headers: { ...credential.headers, 'content-length': bytes.length },
+        chunks: [bytes],
+      });
+
+    it('stages parts under uploads/ (a part over one S3 part size too) and completes them into one blob, leaving nothing staged', async () => {
+      const run = await make.run();
+      const parts = [binaryPayload(9 * MIB + 5), binaryPayload(2 * MIB)];
+      const whole = Buffer.concat(parts);
+      const created = await mpu('create', run, { path: '/out/model.pt', num_parts: 2 }).expect(200);
+      const { upload_id, credentials } = created.body as { upload_id: string; credentials: Credential[] };
+      const answered = await Promise.all(credentials.map((credential) => putPart(credential, parts[credential.part_number - 1])));
+      expect(answered.map((response) => response.status)).toEqual([200, 200]);
+      expect(answered.map((response) => response.headers.etag)).toEqual(parts.map((part) => `"${hexOf(part)}"`));
+      expect(await keysUnder(`${prefix}uploads/${upload_id}/`)).toHaveLength(2);
+
+      const etags = answered.map((response, index) => ({ part_number: index + 1, etag: String(response.headers.etag) }));
+      await mpu('complete', run, { path: '/out/model.pt', upload_id, parts: etags }).expect(200);
+
+      const back = await server.http().get(`/api/v1/runs/${run.id}/artifacts/ckpt/model.pt`).buffer(true).parse(bytesParser).expect(200);
+      expect(sha256(back.body as Buffer)).toBe(sha256(whole));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: blobKey(prefix, whole) }));
+      expect(head.ContentLength).toBe(whole.length);
+      expect(await keysUnder(`${prefix}uploads/`)).toEqual([]);
+      expect(await keysUnder(`${prefix}tmp/`)).toEqual([]);
+      expect(await pendingUploadsUnder(prefix)).toEqual([]);
+    });
+
+    it('throws the staged parts away on abort', async () => {
+      const run = await make.run();
+      const created = await mpu('create', run, { path: 'dropped.bin', num_parts: 2 }).expect(200);
+      const { upload_id, credentials } = created.body as { upload_id: string; credentials: Credential[] };
+      expect((await putPart(credentials[0], binaryPayload(MIB))).status).toBe(200);
+      expect(await keysUnder(`${prefix}uploads/${upload_id}/`)).toHaveLength(1);
+      await mpu('abort', run, { path: 'dropped.bin', upload_id }).expect(200);
+      expect(await keysUnder(`${prefix}uploads/`)).toEqual([]);
+      expect(await pendingUploadsUnder(prefix)).toEqual([]);
+    });
+  });
+
   describe('over HTTP with a size limit', () => {
     let small: TestApp;
     let prefix: string;
@@ -421,6 +485,21 @@ describe('the s3 artifact store, on a real S3-compatible server', () => {
       expect(await keysUnder(`${prefix}tmp/`)).toEqual([]);
       expect(await pendingUploadsUnder(prefix)).toEqual([]);
       expect(await keysUnder(`${prefix}blobs/`)).toEqual([`${prefix}blobs/not-staging`]);
+    });
+
+    it('lists and removes the staging of multipart uploads, aborting an S3 upload still writing a part', async () => {
+      const id = 'c'.repeat(32);
+      const staged = await store.stagePart(id, 2, Readable.from([Buffer.from('part two')]), MIB);
+      expect(staged).toEqual({ name: expect.stringMatching(/^2-[0-9a-f]{16}$/), hash: hexOf(Buffer.from('part two')), sizeBytes: 8 });
+      expect(await bytesOf(await store.openPart(id, staged.name))).toEqual(Buffer.from('part two'));
+      await s3.send(new CreateMultipartUploadCommand({ Bucket: settings.bucket, Key: `${prefix}uploads/${id}/3-0123456789abcdef` }));
+      expect((await store.listUploadStaging()).map((staging) => staging.uploadId)).toEqual([id]);
+
+      await store.removeUploadStaging(id);
+      expect(await keysUnder(`${prefix}uploads/`)).toEqual([]);
+      expect(await pendingUploadsUnder(prefix)).toEqual([]);
+      expect(await store.listUploadStaging()).toEqual([]);
+      await expect(store.stagePart('../escape', 1, Readable.from([Buffer.from('x')]), MIB)).rejects.toThrow('upload id');
     });
 
     describe('checkBucket (run at start)', () => {

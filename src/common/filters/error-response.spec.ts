@@ -25,6 +25,7 @@ import {
   UnauthorizedError,
 } from '../errors.js';
 import { describeError, ErrorDescription, MLFLOW_STATUS } from './error-response.js';
+import { errorBody } from './global-exception.filter.js';
 
 /** An error as Express' body parser raises it. */
 function bodyParserError(type: string, status: number | undefined, message: string): Error {
@@ -74,6 +75,17 @@ describe('describeError: domain errors', () => {
     expect(described).toMatchObject(expected);
     expect(described.internal).toBe(false);
     expect(described.status).toBe(error.status);
+  });
+
+  it('carries an MLflow status that overrides the one of its MLflow code, and answers it on MLflow routes only', () => {
+    const described = describeError(new PayloadTooLargeError('part too large', 413));
+    expect(described).toMatchObject({ status: 413, mlflowCode: 'INVALID_PARAMETER_VALUE', mlflowStatus: 413 });
+    expect(errorBody('/api/2.0/mlflow-artifacts/mpu/parts/x/1', described)).toEqual({
+      status: 413,
+      body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'part too large' },
+    });
+    expect(errorBody('/api/v1/runs', described).status).toBe(413);
+    expect(errorBody('/api/2.0/mlflow-artifacts/artifacts/x', describeError(new PayloadTooLargeError('big'))).status).toBe(400);
   });
 
   it('keeps the message of every domain error as is', () => {

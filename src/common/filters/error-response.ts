@@ -6,6 +6,8 @@ export interface ErrorDescription {
   status: number;
   code: ErrorCode;
   mlflowCode: MlflowErrorCode;
+  /** Overrides MLflow's status for `mlflowCode` on MLflow's routes. */
+  mlflowStatus?: number;
   message: string;
   /** True when the cause is ours, not the client's: logged with its stack, message kept generic. */
   internal: boolean;
@@ -56,11 +58,12 @@ function codeForStatus(status: number): ErrorCode {
   }
 }
 
-function describe(code: ErrorCode, message: string, mlflowCode?: MlflowErrorCode): ErrorDescription {
+function describe(code: ErrorCode, message: string, mlflowCode?: MlflowErrorCode, mlflowStatus?: number): ErrorDescription {
   return {
     status: STATUS_OF_CODE[code],
     code,
     mlflowCode: mlflowCode ?? DEFAULT_MLFLOW_CODE[code],
+    ...(mlflowStatus === undefined ? {} : { mlflowStatus }),
     message,
     internal: code === 'INTERNAL_ERROR',
   };
@@ -115,7 +118,7 @@ function bodyParserError(error: unknown): { type: string; status: number; messag
 /** Maps anything thrown while serving a request to what the client is told. */
 export function describeError(error: unknown): ErrorDescription {
   if (error instanceof DomainError) {
-    return describe(error.code, error.message, error.mlflowCode);
+    return describe(error.code, error.message, error.mlflowCode, error.mlflowStatus);
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();

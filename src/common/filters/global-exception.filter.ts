@@ -13,7 +13,10 @@ export function isMlflowRoute(url: string): boolean {
 /** The body a client gets: the seed's envelope, or MLflow's on the MLflow-compatible routes. */
 export function errorBody(url: string, problem: ErrorDescription): { status: number; body: object } {
   if (isMlflowRoute(url)) {
-    return { status: MLFLOW_STATUS[problem.mlflowCode], body: { error_code: problem.mlflowCode, message: problem.message } };
+    return {
+      status: problem.mlflowStatus ?? MLFLOW_STATUS[problem.mlflowCode],
+      body: { error_code: problem.mlflowCode, message: problem.message },
+    };
   }
   return { status: problem.status, body: { error: { code: problem.code, message: problem.message } } };
 }

@@ -2,9 +2,17 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { ArtifactBlobRepository } from './artifact-blob.repository.js';
 import { ArtifactGarbageCollector } from './artifact-gc.service.js';
-import type { ArtifactStore } from './artifact-store.js';
+import type { ArtifactStore, UploadStaging } from './artifact-store.js';
+import type { MultipartUploadRepository } from './multipart-upload.repository.js';
 
-function collector(deleteIfUnreferenced: (hash: string) => Promise<boolean>, collectable: string[] = []) {
+const HOUR = 60 * 60 * 1000;
+const uploadId = (digit: string) => digit.repeat(32);
+
+function collector(
+  deleteIfUnreferenced: (hash: string) => Promise<boolean>,
+  collectable: string[] = [],
+  multipart: { expired?: string[]; existing?: string[]; staged?: UploadStaging[] } = {},
+) {
   const blobs = {
     deleteIfUnreferenced: jest.fn((hash: string, _now: number, deleteBytes: () => Promise<void>) =>
       deleteIfUnreferenced(hash).then(async (deleted) => {
@@ -18,8 +26,32 @@ function collector(deleteIfUnreferenced: (hash: string) => Promise<boolean>, col
       Promise.resolve(collectable.filter((hash) => hash > after).slice(0, limit)),
     ),
   };
-  const store = { delete: jest.fn(() => Promise.resolve()), sweepStaging: jest.fn(() => Promise.resolve(2)) };
-  return { gc: new ArtifactGarbageCollector(blobs as unknown as ArtifactBlobRepository, store as unknown as ArtifactStore), blobs, store };
+  let expired = multipart.expired ?? [];
+  const uploads = {
+    expiredIds: jest.fn(() => {
+      const batch = expired;
+      expired = [];
+      return Promise.resolve(batch);
+    }),
+    delete: jest.fn(() => Promise.resolve(true)),
+    existingIds: jest.fn((ids: readonly string[]) => Promise.resolve(new Set(ids.filter((id) => multipart.existing?.includes(id))))),
+  };
+  let staged = multipart.staged ?? [];
+  const store = {
+    delete: jest.fn(() => Promise.resolve()),
+    sweepStaging: jest.fn(() => Promise.resolve(2)),
+    listUploadStaging: jest.fn(() => Promise.resolve(staged)),
+    removeUploadStaging: jest.fn((id: string) => {
+      staged = staged.filter((staging) => staging.uploadId !== id);
+      return Promise.resolve();
+    }),
+  };
+  const gc = new ArtifactGarbageCollector(
+    blobs as unknown as ArtifactBlobRepository,
+    store as unknown as ArtifactStore,
+    uploads as unknown as MultipartUploadRepository,
+  );
+  return { gc, blobs, store, uploads };
 }
 
 describe('ArtifactGarbageCollector', () => {
@@ -41,8 +73,27 @@ describe('ArtifactGarbageCollector', () => {
   it('walks every collectable hash in batches on a full pass, then sweeps staging', async () => {
     const hashes = Array.from({ length: 1203 }, (_unused, index) => String(index).padStart(5, '0'));
     const { gc, blobs } = collector(() => Promise.resolve(true), hashes);
-    expect(await gc.collectAll()).toEqual({ deletedBlobs: 1203, sweptStagingFiles: 2 });
+    expect(await gc.collectAll()).toEqual({ deletedBlobs: 1203, sweptStagingFiles: 2, removedUploads: 0 });
     expect(blobs.collectableHashes).toHaveBeenCalledTimes(3);
+  });
+
+  it('removes expired multipart uploads (row, then staged parts) and staging no upload refers to once untouched for an hour', async () => {
+    const now = Date.now();
+    const { gc, store, uploads } = collector(() => Promise.resolve(true), [], {
+      expired: [uploadId('a')],
+      existing: [uploadId('b')],
+      staged: [
+        { uploadId: uploadId('a'), lastWrittenMs: now - 30 * HOUR },
+        { uploadId: uploadId('b'), lastWrittenMs: now - 30 * HOUR },
+        { uploadId: uploadId('c'), lastWrittenMs: now - 2 * HOUR },
+        { uploadId: uploadId('d'), lastWrittenMs: now - 60_000 },
+      ],
+    });
+    const report = await gc.collectAll();
+    expect(uploads.delete.mock.calls).toEqual([[uploadId('a')]]);
+    // a: expired; b: still in progress; c: nobody's, untouched for two hours; d: nobody's yet, but written a minute ago.
+    expect(store.removeUploadStaging.mock.calls).toEqual([[uploadId('a')], [uploadId('c')]]);
+    expect(report.removedUploads).toBe(2);
   });
 
   it('shares one pass between concurrent calls', async () => {

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ArtifactBlobRepository } from './artifact-blob.repository.js';
 import { ArtifactStore } from './artifact-store.js';
+import { MultipartUploadRepository } from './multipart-upload.repository.js';
 
 /**
  * How long an upload's pending reference protects its blob if the upload dies between
@@ -12,6 +13,11 @@ export const GC_FIRST_PASS_DELAY_MS = 5_000;
 export const GC_INTERVAL_MS = 10 * 60 * 1000;
 /** Staging files untouched this long belong to uploads that died (a live upload writes continuously). */
 export const STALE_STAGING_MS = 60 * 60 * 1000;
+/**
+ * A completion's claim on a multipart upload younger than this is live (the assembly runs);
+ * the same lease MlflowMultipartService gives its claims.
+ */
+export const MULTIPART_CLAIM_LEASE_MS = 60 * 60 * 1000;
 const PASS_BATCH = 500;
 
 export interface GcPassReport {
@@ -19,6 +25,8 @@ export interface GcPassReport {
   deletedBlobs: number;
   /** Abandoned staging files removed. */
   sweptStagingFiles: number;
+  /** Multipart uploads removed with their staged parts: expired, or staging nothing refers to. */
+  removedUploads: number;
 }
 
 /**
@@ -28,7 +36,10 @@ export interface GcPassReport {
  * deleted or overwritten, an upload whose metadata could not be recorded), for that blob only;
  * and as a full pass shortly after start and every 10 minutes, which catches what those miss:
  * blobs of uploads that died mid-way (their pending reference expires after an hour), rows
- * removed by cascade (a run or experiment deleted for good), and abandoned staging files.
+ * removed by cascade (a run or experiment deleted for good), and abandoned staging files. The
+ * full pass also removes MLflow multipart uploads not completed or aborted within their day,
+ * and staged parts no upload refers to any more (its run deleted for good, a cleanup that
+ * failed) once untouched for an hour.
  *
  * Why it is safe against concurrent uploads (on every replica sharing the database): an upload
  * registers a pending reference to its blob's hash before committing the blob and drops it
@@ -46,6 +57,7 @@ export class ArtifactGarbageCollector implements OnApplicationBootstrap, OnModul
   constructor(
     private readonly blobs: ArtifactBlobRepository,
     private readonly store: ArtifactStore,
+    private readonly uploads: MultipartUploadRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -93,7 +105,7 @@ export class ArtifactGarbageCollector implements OnApplicationBootstrap, OnModul
   }
 
   private async runPass(): Promise<GcPassReport> {
-    const report: GcPassReport = { deletedBlobs: 0, sweptStagingFiles: 0 };
+    const report: GcPassReport = { deletedBlobs: 0, sweptStagingFiles: 0, removedUploads: 0 };
     let after = '';
     while (!this.stopped) {
       const hashes = await this.blobs.collectableHashes(Date.now(), after, PASS_BATCH);
@@ -106,10 +118,58 @@ export class ArtifactGarbageCollector implements OnApplicationBootstrap, OnModul
     if (!this.stopped) {
       report.sweptStagingFiles = await this.store.sweepStaging(STALE_STAGING_MS);
     }
-    if (report.deletedBlobs > 0 || report.sweptStagingFiles > 0) {
-      this.logger.log(`freed ${report.deletedBlobs} unreferenced blob(s), removed ${report.sweptStagingFiles} abandoned staging file(s)`);
+    if (!this.stopped) {
+      report.removedUploads = await this.collectUploads();
+    }
+    if (report.deletedBlobs > 0 || report.sweptStagingFiles > 0 || report.removedUploads > 0) {
+      this.logger.log(
+        `freed ${report.deletedBlobs} unreferenced blob(s), removed ${report.sweptStagingFiles} abandoned staging file(s) ` +
+          `and ${report.removedUploads} expired or abandoned multipart upload(s)`,
+      );
     }
     return report;
+  }
+
+  /**
+   * Multipart uploads whose time is up (the row first, so no part can be recorded after, then
+   * the staged parts), then staging areas no upload refers to and nothing wrote to for an hour.
+   */
+  private async collectUploads(): Promise<number> {
+    let removed = 0;
+    while (!this.stopped) {
+      const expired = await this.uploads.expiredIds(Date.now(), MULTIPART_CLAIM_LEASE_MS, PASS_BATCH);
+      for (const uploadId of expired) {
+        if (await this.uploads.delete(uploadId)) {
+          removed++;
+        }
+        await this.removeUploadStaging(uploadId);
+      }
+      if (expired.length < PASS_BATCH) {
+        break;
+      }
+    }
+    if (this.stopped) {
+      return removed;
+    }
+    const staged = await this.store.listUploadStaging();
+    const known = await this.uploads.existingIds(staged.map((staging) => staging.uploadId));
+    const cutoff = Date.now() - STALE_STAGING_MS;
+    for (const staging of staged) {
+      if (!known.has(staging.uploadId) && staging.lastWrittenMs < cutoff && (await this.removeUploadStaging(staging.uploadId))) {
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  private async removeUploadStaging(uploadId: string): Promise<boolean> {
+    try {
+      await this.store.removeUploadStaging(uploadId);
+      return true;
+    } catch (error) {
+      this.logger.warn(`could not remove the staged parts of upload ${uploadId}; the next pass retries: ${String(error)}`);
+      return false;
+    }
   }
 
   private async collectOne(hash: string): Promise<boolean> {

@@ -17,6 +17,38 @@ export interface StagedBlob {
   discard(): Promise<void>;
 }
 
+/** A part of an MLflow multipart upload, staged in its upload's staging area. */
+export interface StagedPart {
+  /** Which staged file of the upload holds the part (for openPart and removePart). */
+  readonly name: string;
+  /** Lowercase hex SHA-256 of the part's bytes. */
+  readonly hash: string;
+  readonly sizeBytes: number;
+}
+
+/** One multipart upload's staging area as the store sees it. */
+export interface UploadStaging {
+  uploadId: string;
+  /** When anything in it was last written (ms since the epoch). */
+  lastWrittenMs: number;
+}
+
+/** Upload ids name staging folders: only these can, so no id can reach outside its folder. */
+export const UPLOAD_ID = /^[0-9a-f]{32}$/;
+const PART_NAME = /^[1-9][0-9]{0,4}-[0-9a-f]{16}$/;
+
+/** Throws unless the id and (when given) the part name are ones this server makes. */
+export function requireStagingNames(uploadId: string, partName?: string): void {
+  if (!UPLOAD_ID.test(uploadId) || (partName !== undefined && !PART_NAME.test(partName))) {
+    throw new Error('not a multipart upload id or part name of this server');
+  }
+}
+
+/** A fresh name for a part's staged file: the part number, then random (a retried part never meets an earlier attempt). */
+export function newPartName(partNumber: number, random: string): string {
+  return `${partNumber}-${random}`;
+}
+
 export interface ByteRange {
   start: number;
   /** Inclusive. */
@@ -62,4 +94,25 @@ export abstract class ArtifactStore {
     void olderThanMs;
     return Promise.resolve(0);
   }
+
+  /*
+   * The staging area of MLflow multipart uploads: per upload, the parts received so far, kept
+   * apart from the blobs and from `sweepStaging`'s area (an upload may take hours), where every
+   * replica sharing the store reaches them. Which file holds which part is in the database.
+   */
+
+  /**
+   * Streams `source` into a new staged file of the upload while hashing it (never holding it
+   * whole in memory), durable once this resolves. Rejects with BlobTooLargeError past
+   * `limitBytes`, or with the source's error; either way nothing of it is left behind.
+   */
+  abstract stagePart(uploadId: string, partNumber: number, source: Readable, limitBytes: number): Promise<StagedPart>;
+  /** A stream of a staged part's bytes. Rejects if it does not exist. */
+  abstract openPart(uploadId: string, name: string): Promise<Readable>;
+  /** Removes one staged part. Idempotent. */
+  abstract removePart(uploadId: string, name: string): Promise<void>;
+  /** Removes everything staged for the upload. Idempotent. */
+  abstract removeUploadStaging(uploadId: string): Promise<void>;
+  /** Every upload that has something staged, for the garbage collector. */
+  abstract listUploadStaging(): Promise<UploadStaging[]>;
 }

@@ -140,8 +140,18 @@ export class ArtifactTransferAdapter {
 
   /** Streams a raw request body (any content type) into the store's staging area. */
   async receiveBody(request: IncomingMessage, store: ArtifactStore, limitBytes: number): Promise<ReceivedBody> {
+    const staged = await this.receiveBodyInto(request, limitBytes, (body) => store.stage(body, limitBytes));
+    return { staged, contentType: storedContentType(request.headers['content-type']) };
+  }
+
+  /**
+   * Streams a raw request body into `sink` (which must enforce `limitBytes` by rejecting with
+   * BlobTooLargeError), answering PAYLOAD_TOO_LARGE past the limit and INVALID_REQUEST when the
+   * client hangs up midway; either way the rest of the body is refused.
+   */
+  async receiveBodyInto<T>(request: IncomingMessage, limitBytes: number, sink: (body: Readable) => Promise<T>): Promise<T> {
     this.rejectDeclaredTooLarge(request, limitBytes);
-    // The store's pipeline destroys its source on failure; stage a pass-through instead of the
+    // The sink's pipeline destroys its source on failure; give it a pass-through instead of the
     // request itself, so a refusal can still answer on this connection.
     const body = new PassThrough({ highWaterMark: BODY_BUFFER_BYTES });
     const interrupted = () => {
@@ -153,8 +163,7 @@ export class ArtifactTransferAdapter {
     request.once('error', interrupted);
     request.pipe(body);
     try {
-      const staged = await store.stage(body, limitBytes);
-      return { staged, contentType: storedContentType(request.headers['content-type']) };
+      return await sink(body);
     } catch (error) {
       this.refuseBody(request);
       if (error instanceof BlobTooLargeError) {

@@ -13,6 +13,8 @@ import { ArtifactsController } from './artifacts.controller.js';
 import { ArtifactsService } from './artifacts.service.js';
 import { MlflowArtifactsController } from './mlflow-artifacts.controller.js';
 import { MlflowArtifactsService } from './mlflow-artifacts.service.js';
+import { MlflowMultipartService } from './mlflow-multipart.service.js';
+import { MultipartUploadRepository } from './multipart-upload.repository.js';
 
 @Module({
   imports: [RunsModule, ExperimentsModule],
@@ -20,6 +22,8 @@ import { MlflowArtifactsService } from './mlflow-artifacts.service.js';
   providers: [
     ArtifactsService,
     MlflowArtifactsService,
+    MlflowMultipartService,
+    MultipartUploadRepository,
     ArtifactRepository,
     ArtifactBlobRepository,
     ArtifactGarbageCollector,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { ConflictError, DomainError, InvalidRequestError, NotFoundError } from '../../common/errors.js';
 import { decodePageToken, encodePageToken } from '../../common/paging.js';
 import { toRfc3339 } from '../../common/time.js';
@@ -119,6 +120,29 @@ export class ArtifactsService {
     });
     const body = await this.transfer.receiveBody(request, this.store, this.config.maxBodySize);
     return this.record(run, runId, key, body.contentType, body.staged, overwrite);
+  }
+
+  /**
+   * Stores the bytes of `source` (streamed, hashed, deduplicated like any upload) as the artifact
+   * `key` of the run; how an MLflow multipart upload's parts become one artifact.
+   */
+  async storeStream(
+    runId: string,
+    key: string,
+    contentType: string,
+    source: Readable,
+    overwrite: boolean,
+  ): Promise<ArtifactUploadResponseDto> {
+    let run: RunWriteTarget;
+    try {
+      requireKey(key);
+      run = await this.runs.requireWritable(runId);
+    } catch (error) {
+      source.destroy();
+      throw error;
+    }
+    const staged = await this.store.stage(source, this.config.maxBodySize);
+    return this.record(run, runId, key, contentType, staged, overwrite);
   }
 
   async download(runId: string, key: string, request: IncomingMessage, response: ServerResponse): Promise<void> {

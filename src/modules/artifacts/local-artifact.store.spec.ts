@@ -173,4 +173,44 @@ describe('LocalArtifactStore', () => {
     expect(await store.sweepStaging(60 * 60 * 1000)).toBe(1);
     expect((await staging()).sort()).toEqual(['new.part', 'not-staging.txt']);
   });
+
+  describe('multipart upload staging', () => {
+    const id = 'a'.repeat(32);
+    const uploads = () => readdir(path.join(root, 'uploads'));
+
+    it('stages a part under uploads/<id>/ with its SHA-256 and size, reads it back, and removes it alone', async () => {
+      const first = await store.stagePart(id, 1, Readable.from([bytes]), 1000);
+      const second = await store.stagePart(id, 1, Readable.from([Buffer.from('again')]), 1000);
+      expect(first).toEqual({ name: expect.stringMatching(/^1-[0-9a-f]{16}$/), hash, sizeBytes: bytes.length });
+      expect(second.name).not.toBe(first.name);
+      expect(await readAll(await store.openPart(id, first.name))).toEqual(bytes);
+      await store.removePart(id, first.name);
+      expect(await readdir(path.join(root, 'uploads', id))).toEqual([second.name]);
+      expect(await staging()).toEqual([]);
+    });
+
+    it('fails past the limit with BlobTooLargeError and keeps nothing of the part', async () => {
+      await expect(store.stagePart(id, 2, Readable.from([bytes]), 10)).rejects.toBeInstanceOf(BlobTooLargeError);
+      expect(await readdir(path.join(root, 'uploads', id))).toEqual([]);
+    });
+
+    it('lists each upload with its last write, and removes an upload with all its parts', async () => {
+      const other = 'b'.repeat(32);
+      const before = Date.now();
+      await store.stagePart(id, 1, Readable.from([bytes]), 1000);
+      await store.stagePart(other, 3, Readable.from([bytes]), 1000);
+      const listed = await store.listUploadStaging();
+      expect(listed.map((staging) => staging.uploadId).sort()).toEqual([id, other]);
+      expect(Math.min(...listed.map((staging) => staging.lastWrittenMs))).toBeGreaterThanOrEqual(before - 1000);
+      await store.removeUploadStaging(id);
+      expect(await uploads()).toEqual([other]);
+      await store.removeUploadStaging(id);
+    });
+
+    it('refuses ids and part names it never makes, so nothing outside uploads/ can be named', async () => {
+      await expect(store.stagePart('../../etc', 1, Readable.from([bytes]), 1000)).rejects.toThrow('upload id');
+      await expect(store.openPart(id, '../x')).rejects.toThrow('part name');
+      await expect(store.removeUploadStaging('..')).rejects.toThrow('upload id');
+    });
+  });
 });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { DomainError, InvalidRequestError, NotFoundError, NotImplementedError } from '../../common/errors.js';
+import { DomainError, InvalidRequestError, NotFoundError } from '../../common/errors.js';
 import { ExperimentsService } from '../experiments/experiments.service.js';
 import { runArtifactUri } from '../mlflow/mlflow-json.js';
 import { RunsService } from '../runs/runs.service.js';
@@ -22,9 +22,6 @@ export interface MlflowFileList {
 export interface MlflowRunArtifactList extends MlflowFileList {
   root_uri: string;
 }
-
-/** The exact words MLflow's client looks for before falling back to a single PUT. */
-export const MULTIPART_UNSUPPORTED = 'Multipart upload is not supported for the current artifact repository';
 
 /** Served as text/plain by `/get-artifact`, as MLflow's server does (so the UI previews them). */
 const TEXT_EXTENSIONS = new Set([
@@ -48,13 +45,13 @@ const TEXT_EXTENSIONS = new Set([
 ]);
 
 /** A proxy path that names a run's artifact folder or a file in it. */
-interface RunArtifactPath {
+export interface RunArtifactPath {
   runId: string;
   /** Inside the run's artifact folder; '' for the folder itself. */
   key: string;
 }
 
-function invalidPath(): InvalidRequestError {
+export function invalidPath(): InvalidRequestError {
   return new InvalidRequestError('Invalid path', 'INVALID_PARAMETER_VALUE');
 }
 
@@ -171,8 +168,9 @@ export class MlflowArtifactsService {
     return {};
   }
 
-  multipartUnsupported(): never {
-    throw new NotImplementedError(MULTIPART_UNSUPPORTED);
+  /** The run and key (inside its artifact folder, '' for the folder) a proxy path names; RESOURCE_DOES_NOT_EXIST if none. */
+  resolveRunPath(artifactPath: string): Promise<RunArtifactPath> {
+    return this.requireRunPath(requireSafePath(artifactPath));
   }
 
   /** GET /api/2.0/mlflow/artifacts/list: `{root_uri, files}` with run-relative paths (`<path>/<name>`). */

@@ -6,6 +6,7 @@ describe('isRawUploadRequest', () => {
     ['/api/v1/runs/run-1/artifacts/a/b/c.json?overwrite=true'],
     ['/api/2.0/mlflow-artifacts/artifacts/0/run-1/artifacts/model/MLmodel'],
     ['/ajax-api/2.0/mlflow-artifacts/artifacts/exp-1/run-1/artifacts/x.json'],
+    ['/api/2.0/mlflow-artifacts/mpu/parts/0123456789abcdef0123456789abcdef/3'],
   ])('treats PUT %s as a raw upload', (url) => {
     expect(isRawUploadRequest('PUT', url)).toBe(true);
   });

@@ -19,7 +19,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Transform, TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ServerConfig } from '../../config/server-config.js';
-import { ArtifactStore, BlobTooLargeError, ByteRange, StagedBlob } from './artifact-store.js';
+import {
+  ArtifactStore,
+  BlobTooLargeError,
+  ByteRange,
+  newPartName,
+  requireStagingNames,
+  StagedBlob,
+  StagedPart,
+  UPLOAD_ID,
+  UploadStaging,
+} from './artifact-store.js';
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 const MIB = 1024 * 1024;
@@ -264,29 +274,7 @@ export class S3ArtifactStore extends ArtifactStore {
 
   async stage(source: Readable, limitBytes: number): Promise<StagedBlob> {
     const stagingKey = `${this.stagingPrefix}${Date.now()}-${randomBytes(8).toString('hex')}.part`;
-    const counter = new HashingCounter(limitBytes);
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: stagingKey, Body: counter, ContentType: 'application/octet-stream' },
-      partSize: uploadPartBytes(limitBytes, this.minPartBytes),
-      queueSize: this.queueSize,
-      // On failure lib-storage aborts the multipart upload, so no part stays behind.
-      leavePartsOnError: false,
-    });
-    // If the service fails, stop reading the source too (else the pipeline would wait forever).
-    const uploading = upload.done().catch((error: unknown) => {
-      counter.destroy(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    });
-    const [piped, uploaded] = await Promise.allSettled([pipeline(source, counter), uploading]);
-    if (piped.status === 'rejected' || uploaded.status === 'rejected') {
-      // A single-part PUT may have completed just before the failure was seen.
-      await this.deleteKey(stagingKey).catch(() => undefined);
-      const reasons = [piped, uploaded].flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
-      throw reasons.find((reason) => reason instanceof BlobTooLargeError) ?? reasons[0];
-    }
-    const hash = counter.hash.digest('hex');
-    const sizeBytes = counter.byteCount;
+    const { hash, sizeBytes } = await this.uploadHashed(stagingKey, source, limitBytes);
     let settled = false;
     return {
       hash,
@@ -320,6 +308,136 @@ export class S3ArtifactStore extends ArtifactStore {
         await this.deleteKey(stagingKey);
       },
     };
+  }
+
+  /**
+   * Streams `source` to the object `key` through a SHA-256 hash; rejects past `limitBytes` or
+   * when the source or the service fails, leaving no object and no multipart upload behind.
+   */
+  private async uploadHashed(key: string, source: Readable, limitBytes: number): Promise<{ hash: string; sizeBytes: number }> {
+    const counter = new HashingCounter(limitBytes);
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: key, Body: counter, ContentType: 'application/octet-stream' },
+      partSize: uploadPartBytes(limitBytes, this.minPartBytes),
+      queueSize: this.queueSize,
+      // On failure lib-storage aborts the multipart upload, so no part stays behind.
+      leavePartsOnError: false,
+    });
+    // If the service fails, stop reading the source too (else the pipeline would wait forever).
+    const uploading = upload.done().catch((error: unknown) => {
+      counter.destroy(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    });
+    const [piped, uploaded] = await Promise.allSettled([pipeline(source, counter), uploading]);
+    if (piped.status === 'rejected' || uploaded.status === 'rejected') {
+      // A single-part PUT may have completed just before the failure was seen.
+      await this.deleteKey(key).catch(() => undefined);
+      const reasons = [piped, uploaded].flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+      throw reasons.find((reason) => reason instanceof BlobTooLargeError) ?? reasons[0];
+    }
+    return { hash: counter.hash.digest('hex'), sizeBytes: counter.byteCount };
+  }
+
+  /** `<prefix>uploads/`: the staging of MLflow multipart uploads, apart from `tmp/` (which is swept after an hour). */
+  get uploadsPrefix(): string {
+    return `${this.prefix}uploads/`;
+  }
+
+  private uploadPrefix(uploadId: string): string {
+    requireStagingNames(uploadId);
+    return `${this.uploadsPrefix}${uploadId}/`;
+  }
+
+  private partKey(uploadId: string, name: string): string {
+    requireStagingNames(uploadId, name);
+    return `${this.uploadPrefix(uploadId)}${name}`;
+  }
+
+  async stagePart(uploadId: string, partNumber: number, source: Readable, limitBytes: number): Promise<StagedPart> {
+    const name = newPartName(partNumber, randomBytes(8).toString('hex'));
+    const { hash, sizeBytes } = await this.uploadHashed(this.partKey(uploadId, name), source, limitBytes);
+    return { name, hash, sizeBytes };
+  }
+
+  async openPart(uploadId: string, name: string): Promise<Readable> {
+    const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.partKey(uploadId, name) }));
+    if (!(response.Body instanceof Readable)) {
+      throw new Error(`S3 returned no byte stream for part ${name} of upload ${uploadId}`);
+    }
+    return response.Body;
+  }
+
+  async removePart(uploadId: string, name: string): Promise<void> {
+    await this.deleteKey(this.partKey(uploadId, name));
+  }
+
+  /** Deletes the upload's staged objects and aborts any S3 multipart upload still writing one. */
+  async removeUploadStaging(uploadId: string): Promise<void> {
+    const prefix = this.uploadPrefix(uploadId);
+    await this.forEachPendingUpload(prefix, (pending) =>
+      this.client
+        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: pending.key, UploadId: pending.uploadId }))
+        .then(() => undefined),
+    );
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: continuationToken }),
+      );
+      const keys = (page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
+      await forEachLimited(keys, 8, (key) => this.deleteKey(key));
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuationToken);
+  }
+
+  async listUploadStaging(): Promise<UploadStaging[]> {
+    const lastWritten = new Map<string, number>();
+    const note = (key: string, when: Date | undefined) => {
+      const uploadId = key.slice(this.uploadsPrefix.length).split('/')[0];
+      if (UPLOAD_ID.test(uploadId)) {
+        lastWritten.set(uploadId, Math.max(lastWritten.get(uploadId) ?? 0, when?.getTime() ?? 0));
+      }
+    };
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.uploadsPrefix, ContinuationToken: continuationToken }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key) {
+          note(object.Key, object.LastModified);
+        }
+      }
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuationToken);
+    await this.forEachPendingUpload(this.uploadsPrefix, (pending) => {
+      note(pending.key, pending.initiated);
+      return Promise.resolve();
+    });
+    return [...lastWritten].map(([uploadId, lastWrittenMs]) => ({ uploadId, lastWrittenMs }));
+  }
+
+  /** Every unfinished S3 multipart upload under `prefix` (a part being written, or abandoned by a crash). */
+  private async forEachPendingUpload(
+    prefix: string,
+    visit: (pending: { key: string; uploadId: string; initiated?: Date }) => Promise<void>,
+  ): Promise<void> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+      );
+      for (const pending of page.Uploads ?? []) {
+        if (pending.Key && pending.UploadId) {
+          await visit({ key: pending.Key, uploadId: pending.UploadId, initiated: pending.Initiated });
+        }
+      }
+      const more = page.IsTruncated === true;
+      keyMarker = more ? page.NextKeyMarker : undefined;
+      uploadIdMarker = more ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
   }
 
   async open(hash: string, range?: ByteRange): Promise<Readable> {

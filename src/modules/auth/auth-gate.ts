@@ -8,7 +8,7 @@ import { SERVER_CONFIG } from '../../config/config.module.js';
 import type { ServerConfig } from '../../config/server-config.js';
 import { BasicStrategy } from './basic.strategy.js';
 import { ApiKeyPrincipal, BearerStrategy } from './bearer.strategy.js';
-import { isPublicPath } from './public-paths.js';
+import { isPublicRequest } from './public-paths.js';
 
 /** The window failed authentications are counted in. */
 const FAILURE_WINDOW_SECS = 60;
@@ -45,7 +45,7 @@ export class AuthGate {
 
   /** Resolves when the request may go on; otherwise throws UnauthorizedError or TooManyRequestsError. */
   async admit(request: GatedRequest, response: ServerResponse): Promise<void> {
-    if (this.config.authType === 'none' || isPublicPath(pathOf(request.url), this.config)) {
+    if (this.config.authType === 'none' || isPublicRequest(request.method, pathOf(request.url), this.config)) {
       return;
     }
     const client = this.clientAddress(request);

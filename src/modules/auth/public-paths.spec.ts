@@ -1,17 +1,30 @@
-import { isPublicPath } from './public-paths.js';
+import { isPublicRequest } from './public-paths.js';
 
-describe('isPublicPath', () => {
+describe('isPublicRequest', () => {
   const open = { metricsPublic: true };
   const closed = { metricsPublic: false };
 
-  it('opens /metrics only with metricsPublic', () => {
-    expect(isPublicPath('/metrics', open)).toBe(true);
-    expect(isPublicPath('/metrics', closed)).toBe(false);
+  it.each(['/health', '/health/', '/health/live', '/health/ready', '/docs', '/docs/', '/docs/swagger-ui.css', '/docs-json', '/docs-yaml'])(
+    'opens GET and HEAD %s',
+    (path) => {
+      expect(isPublicRequest('GET', path, closed)).toBe(true);
+      expect(isPublicRequest('HEAD', path, closed)).toBe(true);
+    },
+  );
+
+  it('keeps writes to the public paths closed', () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      expect(isPublicRequest(method, '/health', closed)).toBe(false);
+      expect(isPublicRequest(method, '/docs', closed)).toBe(false);
+      expect(isPublicRequest(method, '/metrics', open)).toBe(false);
+    }
   });
 
-  it('ignores a query string', () => {
-    expect(isPublicPath('/metrics?name[]=up', open)).toBe(true);
-    expect(isPublicPath('/metrics?', open)).toBe(true);
+  it('opens /metrics only with metricsPublic, ignoring a query string', () => {
+    expect(isPublicRequest('GET', '/metrics', open)).toBe(true);
+    expect(isPublicRequest('GET', '/metrics', closed)).toBe(false);
+    expect(isPublicRequest('GET', '/metrics?name[]=up', open)).toBe(true);
+    expect(isPublicRequest('GET', '/metrics?', open)).toBe(true);
   });
 
   it.each([
@@ -22,8 +35,19 @@ describe('isPublicPath', () => {
     ['a path with /metrics in its query', '/api/v1/experiments?next=/metrics'],
     ['another spelling the router might also accept', '/METRICS'],
     ['a trailing slash', '/metrics/'],
+    ['a path that starts like /health', '/healthz'],
+    ['a path under /health/live', '/health/live/x'],
+    ['a path that starts like /docs', '/docsx'],
     ['the empty path', ''],
   ])('keeps %s closed even with metricsPublic', (_what, path) => {
-    expect(isPublicPath(path, open)).toBe(false);
+    expect(isPublicRequest('GET', path, open)).toBe(false);
+  });
+
+  it('opens only a PUT of a multipart-upload part (its signature admits it), nothing else under mpu/', () => {
+    expect(isPublicRequest('PUT', '/api/2.0/mlflow-artifacts/mpu/parts/upload-1/3', closed)).toBe(true);
+    expect(isPublicRequest('GET', '/api/2.0/mlflow-artifacts/mpu/parts/upload-1/3', closed)).toBe(false);
+    expect(isPublicRequest('POST', '/api/2.0/mlflow-artifacts/mpu/create/a/b', closed)).toBe(false);
+    expect(isPublicRequest('PUT', '/api/2.0/mlflow-artifacts/mpu/parts/upload-1/3/extra', closed)).toBe(false);
+    expect(isPublicRequest('PUT', '/api/2.0/mlflow-artifacts/artifacts/0/run/artifacts/x', closed)).toBe(false);
   });
 });
