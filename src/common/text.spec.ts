@@ -53,6 +53,13 @@ describe('jsonTextProblem', () => {
     expect(jsonTextProblem(['\u0000'])).toEqual({ path: '[0]', problem: 'must not contain the NUL character (U+0000)' });
   });
 
+  it('checks only the depth when the JSON text had no \\u escape (no string can then hold NUL or a surrogate)', () => {
+    expect(jsonTextProblem(nested(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH, false)?.problem).toBe(
+      `JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+    expect(jsonTextProblem({ metrics: [{ key: 'loss', step: 1 }] }, MAX_JSON_DEPTH, false)).toBeUndefined();
+  });
+
   it('refuses a field name holding a NUL, without echoing the name', () => {
     const found = jsonTextProblem({ params: { 'lr\u0000': 1 } });
     expect(found).toEqual({ path: 'params', problem: 'field names must not contain the NUL character (U+0000)' });
