@@ -154,7 +154,7 @@ describe('the Kubernetes manifests (k8s/)', () => {
       );
       server = await startEntrenar({
         args: [...withoutFlags(flags, ['--host', '--port']), ...storageArgs(storage)],
-        env: { ...env, ENTRENAR_API_KEY: 'k8s-test-key' },
+        env: { ...env, ENTRENAR_API_KEY: 'k8s-test-key-0123456789' },
       });
     });
 

@@ -49,7 +49,7 @@ describe('health probes over HTTP', () => {
     let server: TestApp;
 
     beforeAll(async () => {
-      server = await startTestApp({ authType: 'api_key', apiKeys: ['probe-key'] });
+      server = await startTestApp({ authType: 'api_key', apiKeys: ['probe-key-0123456789'] });
     });
     afterAll(() => server.close());
 
