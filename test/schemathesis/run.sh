@@ -91,11 +91,11 @@ echo "=== ruff: lint and format check of test/schemathesis"
 
 failed=()
 if [[ -z "$only" || "$only" == sqlite ]]; then
-  "$venv/bin/python" test/schemathesis/conformance.py sqlite ${st_args[@]+"${st_args[@]}"} || failed+=(sqlite)
+  "$venv/bin/python" test/schemathesis/conformance.py sqlite -- ${st_args[@]+"${st_args[@]}"} || failed+=(sqlite)
 fi
 if [[ -z "$only" || "$only" == postgres ]]; then
   url="$(bash scripts/ensure-postgres.sh)"
-  ENTRENAR_TEST_DATABASE_URL="$url" "$venv/bin/python" test/schemathesis/conformance.py postgres \
+  ENTRENAR_TEST_DATABASE_URL="$url" "$venv/bin/python" test/schemathesis/conformance.py postgres -- \
     ${st_args[@]+"${st_args[@]}"} || failed+=(postgres)
 fi
 
