@@ -27,8 +27,11 @@ export function joinKey(key: string | string[]): string {
   return Array.isArray(key) ? key.join('/') : key;
 }
 
-/** A download is sent with the Content-Type it was uploaded with, so any media type; errors are JSON. */
-const ARTIFACT_BYTES = { '*/*': { schema: { type: 'string', format: 'binary' } } };
+/**
+ * A download is sent with the Content-Type it was uploaded with, so any media type, and its bytes
+ * are whatever was uploaded (a range of a JSON file is not JSON): no schema. Errors are JSON.
+ */
+const ARTIFACT_BYTES = { '*/*': {} };
 
 const DOWNLOAD_HEADERS = {
   ETag: {
