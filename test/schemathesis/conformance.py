@@ -288,6 +288,9 @@ def main() -> int:
     except RunFailed as failure:
         print(f"\n=== schemathesis on {options.database} FAILED: {failure}", flush=True)
         return 1
+    except KeyboardInterrupt as interruption:
+        print(f"\n=== schemathesis on {options.database} interrupted ({interruption or 'Ctrl-C'})", flush=True)
+        return 130
     print(f"\n=== schemathesis on {options.database} passed", flush=True)
     return 0
 
