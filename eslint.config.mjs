@@ -10,6 +10,7 @@ export default tseslint.config(
       'coverage/**',
       'bench/results/**',
       '.venv/**',
+      '.venv-schemathesis/**',
       'bench/.venv-peers/**',
       'eslint.config.mjs',
       'jest.config.mjs',

@@ -3,7 +3,8 @@
 // command), makes sure the S3-compatible test server runs (scripts/ensure-s3.sh), runs all Jest
 // tiers on SQLite, runs the HTTP and end-to-end tiers again on PostgreSQL
 // (started by scripts/ensure-postgres.sh unless ENTRENAR_TEST_DATABASE_URL is set),
-// then the Python suite that drives the real MLflow client, when it exists.
+// then the Python suite that drives the real MLflow client, when it exists, and the schemathesis
+// run that holds the server to its OpenAPI document on both databases.
 // `npm test -- --only sqlite` (or postgres) narrows the run while developing.
 // Every child that runs JavaScript (the compiler, Jest, the servers the Python suite starts) runs
 // on this same Node.js, which must satisfy package.json "engines" (scripts/ensure-node.sh).
@@ -79,5 +80,8 @@ if (!only || only === 'postgres') {
 if (!only && existsSync('test/mlflow/run.sh')) {
   // NODE: the node that starts `entrenar server` for the Python suite (test/mlflow/entrenar_support.py).
   run('pytest: the real MLflow client', 'bash', ['test/mlflow/run.sh'], { NODE: process.execPath });
+}
+if (existsSync('test/schemathesis/run.sh')) {
+  run('schemathesis: the server against its OpenAPI document', 'bash', ['test/schemathesis/run.sh', ...(only ? ['--only', only] : [])]);
 }
 process.stdout.write('\n=== all tests passed\n');

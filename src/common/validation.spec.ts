@@ -1,4 +1,4 @@
-import { MAX_KEY_LENGTH, keyProblem } from './validation.js';
+import { KEY_SCHEMA_PATTERN, MAX_KEY_LENGTH, keyProblem } from './validation.js';
 
 describe('keyProblem', () => {
   it.each(['loss', 'train/loss', 'eval/top-1 accuracy', 'lr:warmup', 'a.b.c', 'layer_3.weight-norm'])('accepts %j', (key) => {
@@ -40,5 +40,18 @@ describe('keyProblem', () => {
   it('accepts dots inside a segment', () => {
     expect(keyProblem('...a')).toBeUndefined();
     expect(keyProblem('v1..2/x')).toBeUndefined();
+  });
+});
+
+describe('KEY_SCHEMA_PATTERN (the OpenAPI form of the key rule)', () => {
+  const pattern = new RegExp(KEY_SCHEMA_PATTERN);
+  const keys = [
+    ...['loss', 'train/loss', 'eval/top-1 accuracy', 'lr:warmup', 'a.b.c', 'Aa0 _-./:z', '...a', 'v1..2/x', '.a', 'a.', '...', 'x/.y/..z'],
+    ...['', 'loss!', 'a\\b', 'a\u0000b', 'tab\there', 'emoji😀', 'ümlaut', 'q?x', '/abs', 'a//b', 'trailing/', '.', '..'],
+    ...['a/./b', 'a/../b', '../up', 'x/..', './x', 'x/.'],
+  ];
+
+  it.each(keys)('agrees with keyProblem on %j', (key) => {
+    expect(pattern.test(key)).toBe(keyProblem(key) === undefined);
   });
 });

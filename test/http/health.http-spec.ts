@@ -30,15 +30,20 @@ describe('health probes over HTTP', () => {
       expect(response.body).toEqual({ ...LIVE, database: 'up' });
     });
 
-    it('documents both probes in the OpenAPI document, ready with its 503', async () => {
+    it('documents both probes in the OpenAPI document as public, ready with its 503 (and the 400 of an undecodable URL)', async () => {
       const document = (await server.http().get('/docs-json').expect(200)).body as {
-        paths: Record<string, { get?: { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> } }>;
+        paths: Record<
+          string,
+          { get?: { security?: unknown[]; responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> } }
+        >;
       };
       const live = document.paths['/health/live']?.get;
       const ready = document.paths['/health/ready']?.get;
-      expect(Object.keys(live?.responses ?? {})).toEqual(['200']);
+      expect(live?.security).toEqual([{}]);
+      expect(ready?.security).toEqual([{}]);
+      expect(Object.keys(live?.responses ?? {}).sort()).toEqual(['200', '400']);
       expect(live?.responses['200'].content?.['application/json'].schema.$ref).toBe('#/components/schemas/HealthResponseDto');
-      expect(Object.keys(ready?.responses ?? {}).sort()).toEqual(['200', '503']);
+      expect(Object.keys(ready?.responses ?? {}).sort()).toEqual(['200', '400', '503']);
       for (const status of ['200', '503']) {
         expect(ready?.responses[status].content?.['application/json'].schema.$ref).toBe('#/components/schemas/ReadinessResponseDto');
       }

@@ -35,6 +35,39 @@ function registeredRoutes(server: TestApp): string[] {
   return routes;
 }
 
+interface DocumentedOperation {
+  method: 'get' | 'put' | 'post' | 'delete';
+  path: string;
+  statuses: string[];
+  jsonBody: boolean;
+  security?: unknown[];
+}
+
+/** The operations of an OpenAPI document, with what the tests below read of each. */
+function documentedOperations(document: { paths: Record<string, Record<string, unknown>> }): DocumentedOperation[] {
+  return Object.entries(document.paths).flatMap(([route, operations]) =>
+    Object.entries(operations).map(([method, raw]) => {
+      const operation = raw as {
+        responses: Record<string, unknown>;
+        requestBody?: { content: Record<string, unknown> };
+        security?: unknown[];
+      };
+      return {
+        method: method as DocumentedOperation['method'],
+        path: route,
+        statuses: Object.keys(operation.responses),
+        jsonBody: Object.keys(operation.requestBody?.content ?? {}).includes('application/json'),
+        security: operation.security,
+      };
+    }),
+  );
+}
+
+/** A concrete URL for a documented path: each parameter becomes a value no route is confused by. */
+function concreteUrl(route: string): string {
+  return route.replace(/\{(\w+)\}/g, (_match, name: string) => (name === 'key' ? 'some/file.txt' : `no-such-${name}`));
+}
+
 describe('platform over HTTP', () => {
   let server: TestApp;
   let make: ReturnType<typeof factories>;
@@ -156,6 +189,22 @@ describe('platform over HTTP', () => {
       expect((listed.body.experiments as Array<{ name: string }>).map((experiment) => experiment.name)).not.toContain(name);
     });
 
+    it('answers every documented JSON-body route with 400 for malformed JSON and 413 over the limit, and documents both', async () => {
+      const document = (await small.http().get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, unknown>> };
+      const jsonRoutes = documentedOperations(document).filter((operation) => operation.jsonBody);
+      expect(jsonRoutes.length).toBeGreaterThanOrEqual(8);
+      for (const { method, path: route, statuses } of jsonRoutes) {
+        const url = concreteUrl(route);
+        const malformed = await small.http()[method](url).set('Content-Type', 'application/json').send('{"name":');
+        const tooLarge = await small
+          .http()
+          [method](url)
+          .send({ notes: 'x'.repeat(4096) });
+        expect([method, route, malformed.status, tooLarge.status]).toEqual([method, route, 400, 413]);
+        expect([method, route, statuses]).toEqual([method, route, expect.arrayContaining(['400', '413'])]);
+      }
+    });
+
     it('accepts a JSON body under the limit', async () => {
       await small
         .http()
@@ -214,6 +263,56 @@ describe('platform over HTTP', () => {
         Object.keys(operations).map((method) => `${method.toUpperCase()} ${route}`),
       );
       expect(served.filter((route) => !documented.includes(route))).toEqual([]);
+    });
+
+    it('marks as public (security [{}]) exactly the operations a key-protected server answers without the key', async () => {
+      const protectedServer = await startTestApp({ authType: 'api_key', apiKeys: ['docs-test-key-0123456789'] });
+      try {
+        const document = (await protectedServer.http().get('/docs-json').expect(200)).body as {
+          paths: Record<string, Record<string, unknown>>;
+          security: unknown[];
+        };
+        expect(document.security).toEqual([{ bearer: [] }]);
+        const operations = documentedOperations(document);
+        expect(operations.length).toBeGreaterThanOrEqual(20);
+        for (const { method, path: route, statuses, security } of operations) {
+          const response = await protectedServer.http()[method](concreteUrl(route));
+          const documentedPublic = JSON.stringify(security) === '[{}]';
+          expect([method, route, response.status === 401, documentedPublic]).toEqual([method, route, !documentedPublic, documentedPublic]);
+          expect([method, route, statuses.includes('401')]).toEqual([method, route, !documentedPublic]);
+        }
+      } finally {
+        await protectedServer.close();
+      }
+    });
+
+    it('documents the nullable fields of a run as nullable strings, as a finished run shows them', async () => {
+      const document = (await server.http().get('/docs-json').expect(200)).body as {
+        components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>>; required: string[] }> };
+      };
+      const run = document.components.schemas.RunResponseDto;
+      for (const field of ['started_at', 'ended_at', 'last_activity_at']) {
+        expect([field, run.properties[field]]).toEqual([
+          field,
+          expect.objectContaining({ type: 'string', format: 'date-time', nullable: true }),
+        ]);
+      }
+      expect(run.properties.status_reason).toEqual(expect.objectContaining({ type: 'string', nullable: true }));
+      expect(run.required).toEqual(expect.arrayContaining(['status_reason', 'started_at', 'ended_at', 'last_activity_at']));
+
+      const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+      const created = await make.run();
+      await server.http().post(`/api/v1/runs/${created.id}/start`).expect(200);
+      const alive = await server.http().post(`/api/v1/runs/${created.id}/heartbeat`).expect(200);
+      expect(alive.body).toEqual(
+        expect.objectContaining({ started_at: expect.stringMatching(ISO), last_activity_at: expect.stringMatching(ISO) }),
+      );
+      const finished = await server
+        .http()
+        .post(`/api/v1/runs/${created.id}/complete`)
+        .send({ status: 'failed', reason: 'CUDA out of memory' })
+        .expect(200);
+      expect(finished.body).toEqual(expect.objectContaining({ status_reason: 'CUDA out of memory', ended_at: expect.stringMatching(ISO) }));
     });
 
     it('matches the committed openapi.json (run `npm run openapi` after changing the API)', async () => {

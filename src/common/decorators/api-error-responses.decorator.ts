@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiResponse } from '@nestjs/swagger';
+import { ApiProperty, ApiResponse, ApiResponseOptions, getSchemaPath } from '@nestjs/swagger';
+import type { ResponseObject } from '@nestjs/swagger';
 
 export class ErrorDetailDto {
   @ApiProperty({
@@ -19,14 +20,27 @@ export class ErrorEnvelopeDto {
 }
 
 /** Documents one error status of a route with the envelope schema. */
-export function ApiError(status: number, description: string): MethodDecorator & ClassDecorator {
-  return ApiResponse({ status, description, type: ErrorEnvelopeDto });
+export function ApiError(
+  status: number,
+  description: string,
+  options: Pick<ApiResponseOptions, 'headers'> = {},
+): MethodDecorator & ClassDecorator {
+  return ApiResponse({ status, description, type: ErrorEnvelopeDto, ...options });
+}
+
+/** An error status added to a document after generation (see declareMiddlewareResponses). */
+export function errorResponse(description: string): ResponseObject {
+  return { description, content: { 'application/json': { schema: { $ref: getSchemaPath(ErrorEnvelopeDto) } } } };
 }
 
 /** The errors every protected route can answer with. */
 export function ApiErrorResponses(): ClassDecorator {
   return applyDecorators(
-    ApiError(401, 'UNAUTHORIZED: API key missing or wrong (only when --auth-type api_key)'),
+    ApiError(401, 'UNAUTHORIZED: API key missing or wrong (only when --auth-type api_key)', {
+      headers: {
+        'WWW-Authenticate': { description: 'the scheme to use: `Bearer realm="entrenar"`', schema: { type: 'string' }, required: true },
+      },
+    }),
     ApiError(500, 'INTERNAL_ERROR: the server failed; the message names the request id'),
   );
 }

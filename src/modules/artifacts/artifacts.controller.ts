@@ -8,7 +8,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiProduces,
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
@@ -28,7 +27,28 @@ export function joinKey(key: string | string[]): string {
   return Array.isArray(key) ? key.join('/') : key;
 }
 
-const KEY_PARAM = { name: 'key', description: 'the artifact key, `/` for folders', example: 'checkpoints/model.safetensors' } as const;
+/**
+ * A download is sent with the Content-Type it was uploaded with, so any media type, and its bytes
+ * are whatever was uploaded (a range of a JSON file is not JSON): no schema. Errors are JSON.
+ */
+const ARTIFACT_BYTES = { '*/*': {} };
+
+const DOWNLOAD_HEADERS = {
+  ETag: {
+    description: 'the content hash, `"sha256:<hex>"`',
+    schema: { type: 'string', pattern: '^"sha256:[0-9a-f]{64}"$' },
+    required: true,
+  },
+  'Accept-Ranges': { description: 'always `bytes`', schema: { type: 'string', enum: ['bytes'] }, required: true },
+  'Content-Disposition': { description: 'attachment, with the file name', schema: { type: 'string' }, required: true },
+};
+
+const KEY_PARAM = {
+  name: 'key',
+  type: String,
+  description: 'the artifact key, `/` for folders',
+  example: 'checkpoints/model.safetensors',
+} as const;
 
 @ApiTags('Artifacts')
 @ApiErrorResponses()
@@ -63,7 +83,8 @@ export class ArtifactsController {
       'and a Content-Length over --max-body-size the 413 comes before the body is sent.',
   })
   @ApiParam(KEY_PARAM)
-  @ApiConsumes('application/octet-stream')
+  // Any media type: it is stored as the artifact's Content-Type and sent back with the download.
+  @ApiConsumes('*/*')
   @ApiBody({ description: 'the file', schema: { type: 'string', format: 'binary' } })
   @ApiCreatedResponse({ type: ArtifactUploadResponseDto, description: 'stored (or the key already held exactly these bytes)' })
   @ApiError(400, 'INVALID_REQUEST: a key that escapes the run folder, or the upload was cut off')
@@ -102,10 +123,25 @@ export class ArtifactsController {
   @ApiParam(KEY_PARAM)
   @ApiHeader({ name: 'Range', required: false, description: 'one byte range, e.g. `bytes=1048576-`' })
   @ApiHeader({ name: 'If-None-Match', required: false, description: 'an ETag from an earlier download' })
-  @ApiProduces('application/octet-stream')
-  @ApiOkResponse({ description: 'the bytes', schema: { type: 'string', format: 'binary' } })
-  @ApiResponse({ status: 206, description: 'the requested range (Content-Range says which)', schema: { type: 'string', format: 'binary' } })
-  @ApiResponse({ status: 304, description: 'If-None-Match matched: the copy the client has is current' })
+  @ApiOkResponse({
+    description: 'the bytes, as the Content-Type they were uploaded with',
+    content: ARTIFACT_BYTES,
+    headers: DOWNLOAD_HEADERS,
+  })
+  @ApiResponse({
+    status: 206,
+    description: 'the requested range (Content-Range says which)',
+    content: ARTIFACT_BYTES,
+    headers: {
+      ...DOWNLOAD_HEADERS,
+      'Content-Range': { description: 'e.g. `bytes 0-1023/4096`', schema: { type: 'string' }, required: true },
+    },
+  })
+  @ApiResponse({
+    status: 304,
+    description: 'If-None-Match matched: the copy the client has is current',
+    headers: { ETag: DOWNLOAD_HEADERS.ETag },
+  })
   @ApiError(400, 'INVALID_REQUEST: a key that escapes the run folder')
   @ApiError(404, 'NOT_FOUND: no run or no artifact with this key')
   @ApiError(416, 'INVALID_REQUEST: the range starts past the end of the artifact (Content-Range: bytes */size)')

@@ -13,7 +13,15 @@ export class ExperimentsController {
   @Post()
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({ summary: 'Create an experiment' })
-  @ApiCreatedResponse({ type: ExperimentResponseDto })
+  @ApiCreatedResponse({
+    type: ExperimentResponseDto,
+    // What a client does next with the experiment: OpenAPI links, which stateful clients (and schemathesis) follow.
+    links: {
+      getExperiment: { operationId: 'getExperiment', parameters: { experimentId: '$response.body#/id' } },
+      listExperimentRuns: { operationId: 'listExperimentRuns', parameters: { experimentId: '$response.body#/id' } },
+      createRun: { operationId: 'createRun', requestBody: { experiment_id: '$response.body#/id' } },
+    },
+  })
   @ApiError(400, 'INVALID_REQUEST: missing or invalid name, config not an object, unknown field')
   @ApiError(409, 'CONFLICT: the name is already in use')
   createExperiment(@Body() dto: CreateExperimentDto): Promise<ExperimentResponseDto> {

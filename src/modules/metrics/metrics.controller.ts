@@ -54,7 +54,7 @@ export class MetricsController {
     summary: 'A metric for charts at any zoom: at most N buckets over a step range, each with first/last step, count, min, max and last',
     description: 'Served from rollups kept at ingestion: the cost depends on N, not on the length of the series.',
   })
-  @ApiParam({ name: 'key', description: 'the metric key (may contain /)', example: 'loss' })
+  @ApiParam({ name: 'key', type: String, description: 'the metric key (may contain /)', example: 'loss' })
   @ApiOkResponse({ type: SeriesResponseDto })
   @ApiError(400, 'INVALID_REQUEST: bad points or step range')
   @ApiError(404, 'NOT_FOUND: no run with this id')

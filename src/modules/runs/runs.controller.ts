@@ -6,6 +6,33 @@ import { CompleteRunDto, CreateRunDto, RunListResponseDto, RunResponseDto } from
 import { NoBodyFieldsPipe } from '../../common/pipes/no-body-fields.pipe.js';
 import { RunsService } from './runs.service.js';
 
+/** What a client does next with a run it created: OpenAPI links, which stateful clients (and schemathesis) follow. */
+const RUN_OPERATIONS = [
+  'getRun',
+  'startRun',
+  'completeRun',
+  'heartbeatRun',
+  'logMetric',
+  'logMetrics',
+  'getMetrics',
+  'getMetricSeries',
+  'logParam',
+  'listParams',
+  'uploadArtifact',
+  'uploadRawArtifact',
+  'listArtifacts',
+];
+const RUN_LINKS = Object.fromEntries(
+  RUN_OPERATIONS.map((operationId) => [operationId, { operationId, parameters: { runId: '$response.body#/id' } }]),
+);
+
+/** The body of start and heartbeat, which take no fields. */
+const NO_FIELDS_BODY = {
+  required: false,
+  description: 'no fields: send no body or {}',
+  schema: { type: 'object', additionalProperties: false },
+};
+
 @ApiTags('Runs')
 @ApiErrorResponses()
 @Controller('api/v1')
@@ -15,7 +42,7 @@ export class RunsController {
   @Post('runs')
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({ summary: 'Create a run (status pending)' })
-  @ApiCreatedResponse({ type: RunResponseDto })
+  @ApiCreatedResponse({ type: RunResponseDto, links: RUN_LINKS })
   @ApiError(400, 'INVALID_REQUEST: missing experiment_id, invalid name, unknown field')
   @ApiError(404, 'NOT_FOUND: no experiment with this id')
   @ApiError(409, 'CONFLICT: the experiment is deleted')
@@ -35,7 +62,7 @@ export class RunsController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Start a pending run (pending → running)' })
   @ApiOkResponse({ type: RunResponseDto })
-  @ApiBody({ required: false, description: 'no fields: send no body or {}', schema: { type: 'object', additionalProperties: false } })
+  @ApiBody(NO_FIELDS_BODY)
   @ApiError(400, 'INVALID_REQUEST: a field was sent (start takes none)')
   @ApiError(404, 'NOT_FOUND: no run with this id')
   @ApiError(409, 'CONFLICT: the run is not pending')
@@ -59,6 +86,8 @@ export class RunsController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Tell the server a run is alive without writing anything (any write does the same)' })
   @ApiOkResponse({ type: RunResponseDto })
+  @ApiBody(NO_FIELDS_BODY)
+  @ApiError(400, 'INVALID_REQUEST: a field was sent (heartbeat takes none)')
   @ApiError(404, 'NOT_FOUND: no run with this id')
   @ApiError(409, 'CONFLICT: the run is deleted')
   heartbeatRun(@Param('runId') runId: string, @Body(NoBodyFieldsPipe) _body: undefined): Promise<RunResponseDto> {

@@ -1,13 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString } from 'class-validator';
-import { Integer, NextPageToken, Optional, OptionalIntQuery, OptionalPageToken } from '../../../common/validation.js';
+import { Integer, KEY_SCHEMA, NextPageToken, Optional, OptionalIntQuery, OptionalPageToken } from '../../../common/validation.js';
 
 /** A point to log. Validated by hand (see metric-input.ts): this class documents the shape. */
 export class LogMetricDto {
-  @ApiProperty({ description: 'metric name: letters, digits, spaces and _ - . / : (≤ 250 characters)', example: 'loss' })
+  @ApiProperty({
+    ...KEY_SCHEMA,
+    description: 'metric name: letters, digits, spaces and _ - . / : (≤ 250 characters), a relative path without . or .. segments',
+    example: 'loss',
+  })
   key!: string;
 
-  @ApiProperty({ type: Integer, minimum: 0, description: 'training step (integer ≥ 0)', example: 100 })
+  @ApiProperty({ type: Integer, minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'training step (integer ≥ 0)', example: 100 })
   step!: number;
 
   @ApiProperty({ type: Number, description: 'a finite number', example: 0.5 })
@@ -16,7 +20,7 @@ export class LogMetricDto {
   @ApiPropertyOptional({
     oneOf: [
       { type: 'string', format: 'date-time' },
-      { type: 'integer', minimum: 0 },
+      { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     ],
     description: 'when it was measured: RFC 3339, or milliseconds since the epoch; default: now',
     example: '2024-12-05T10:30:00.000Z',

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ValidationArguments, registerDecorator } from 'class-validator';
-import { IsEntityKey, NextPageToken, OptionalIntQuery, OptionalPageToken } from '../../../common/validation.js';
+import { IsEntityKey, KEY_SCHEMA, NextPageToken, OptionalIntQuery, OptionalPageToken } from '../../../common/validation.js';
 
 export const MAX_PARAM_VALUE_LENGTH = 6000;
 export type ParamValue = string | number | boolean;
@@ -35,7 +35,11 @@ function IsParamValue(): PropertyDecorator {
 const VALUE_SCHEMA = { oneOf: [{ type: 'string', maxLength: MAX_PARAM_VALUE_LENGTH }, { type: 'number' }, { type: 'boolean' }] };
 
 export class LogParamDto {
-  @ApiProperty({ description: 'parameter name: letters, digits, spaces and _ - . / : (≤ 250 characters)', example: 'learning_rate' })
+  @ApiProperty({
+    ...KEY_SCHEMA,
+    description: 'parameter name: letters, digits, spaces and _ - . / : (≤ 250 characters), a relative path without . or .. segments',
+    example: 'learning_rate',
+  })
   @IsEntityKey()
   key!: string;
 

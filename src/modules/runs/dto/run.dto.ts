@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { NextPageToken, OptionalText, RequiredText } from '../../../common/validation.js';
 import { RUN_STATUSES } from '../entities/run.entity.js';
@@ -39,7 +39,8 @@ export class RunResponseDto {
   @ApiProperty({ enum: RUN_STATUSES, example: 'pending' })
   status!: RunStatus;
 
-  @ApiPropertyOptional({ nullable: true, description: 'why the run failed or was cancelled, when known' })
+  // `type` is spelled out on nullable fields: the design type of `string | null` is Object.
+  @ApiProperty({ type: String, nullable: true, description: 'why the run failed or was cancelled, when known', example: null })
   status_reason!: string | null;
 
   @ApiProperty({ enum: ['active', 'deleted'], example: 'active' })
@@ -48,16 +49,17 @@ export class RunResponseDto {
   @ApiProperty({ format: 'date-time', example: '2024-12-05T10:31:00.000Z' })
   created_at!: string;
 
-  @ApiProperty({ format: 'date-time', nullable: true, example: null })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   started_at!: string | null;
 
-  @ApiProperty({ format: 'date-time', nullable: true, example: null })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   ended_at!: string | null;
 
   @ApiProperty({ format: 'date-time', example: '2024-12-05T10:31:00.000Z' })
   updated_at!: string;
 
   @ApiProperty({
+    type: String,
     format: 'date-time',
     nullable: true,
     example: null,
