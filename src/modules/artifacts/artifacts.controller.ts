@@ -101,7 +101,12 @@ export class ArtifactsController {
   })
   @ApiParam(KEY_PARAM)
   @ApiHeader({ name: 'Range', required: false, description: 'one byte range, e.g. `bytes=1048576-`' })
-  @ApiHeader({ name: 'If-None-Match', required: false, description: 'an ETag from an earlier download' })
+  @ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    description:
+      'ETags from earlier downloads (weak comparison), or `*`; evaluated whatever Cache-Control or Pragma say (no-cache included)',
+  })
   @ApiProduces('application/octet-stream')
   @ApiOkResponse({ description: 'the bytes', schema: { type: 'string', format: 'binary' } })
   @ApiResponse({ status: 206, description: 'the requested range (Content-Range says which)', schema: { type: 'string', format: 'binary' } })
