@@ -52,6 +52,64 @@ describe('artifact downloads: ETag, conditional and range requests', () => {
     expect(response.body.equals(bytes)).toBe(true);
   });
 
+  // What fetch() with cache: 'no-cache' and a browser reload send: the request directives are
+  // for caches; the origin still evaluates If-None-Match (RFC 9110 §13.2.1).
+  describe.each([
+    ['Cache-Control: no-cache', { 'cache-control': 'no-cache' }],
+    ['Cache-Control: max-age=0', { 'cache-control': 'max-age=0' }],
+    ['Cache-Control: no-cache, no-store', { 'cache-control': 'no-cache, no-store' }],
+    ['Pragma: no-cache', { pragma: 'no-cache' }],
+    ['Cache-Control and Pragma: no-cache', { 'cache-control': 'no-cache', pragma: 'no-cache' }],
+  ])('a revalidation with %s', (_what, cacheHeaders) => {
+    it.each([
+      ['the ETag itself', etag],
+      ['the ETag marked weak (weak comparison)', `W/${etag}`],
+      ['a list holding the ETag, weak', `"sha256:0000", W/${etag}`],
+      ['*', '*'],
+    ])('answers 304 with the ETag and no body when If-None-Match holds %s', async (_match, value) => {
+      const response = await get({ ...cacheHeaders, 'if-none-match': value });
+      expect(response.status).toBe(304);
+      expect(response.body).toHaveLength(0);
+      expect(response.headers.etag).toBe(etag);
+      expect(response.headers['cache-control']).toBe('private, no-cache');
+      expect(response.headers['content-length']).toBeUndefined();
+    });
+
+    it('answers 200 with the bytes when If-None-Match holds another ETag', async () => {
+      const response = await get({ ...cacheHeaders, 'if-none-match': '"sha256:0000", W/"sha256:1111"' });
+      expect(response.status).toBe(200);
+      expect(response.headers.etag).toBe(etag);
+      expect(response.body.equals(bytes)).toBe(true);
+    });
+
+    it('answers HEAD with 304 too', async () => {
+      const head = await rawRequest(server.url, { method: 'HEAD', path: url(), headers: { ...cacheHeaders, 'if-none-match': etag } });
+      expect(head.status).toBe(304);
+      expect(head.headers.etag).toBe(etag);
+    });
+
+    it('evaluates If-None-Match before Range, and keeps If-Range as it was', async () => {
+      const notModified = await get({ ...cacheHeaders, 'if-none-match': etag, range: 'bytes=0-9' });
+      expect(notModified.status).toBe(304);
+      expect(notModified.body).toHaveLength(0);
+      const matching = await get({ ...cacheHeaders, range: 'bytes=0-9', 'if-range': etag });
+      expect(matching.status).toBe(206);
+      expect(matching.body.equals(bytes.subarray(0, 10))).toBe(true);
+      const weak = await get({ ...cacheHeaders, range: 'bytes=0-9', 'if-range': `W/${etag}` });
+      expect(weak.status).toBe(200);
+      expect(weak.body.equals(bytes)).toBe(true);
+      const stale = await get({ ...cacheHeaders, 'if-none-match': '"sha256:0000"', range: 'bytes=0-9', 'if-range': '"sha256:0000"' });
+      expect(stale.status).toBe(200);
+      expect(stale.body.equals(bytes)).toBe(true);
+    });
+  });
+
+  it('answers 200 to If-None-Match with a bare token that is not an entity tag (no quotes)', async () => {
+    const response = await get({ 'if-none-match': etag.slice(1, -1) });
+    expect(response.status).toBe(200);
+    expect(response.body.equals(bytes)).toBe(true);
+  });
+
   it.each([
     ['a closed range', 'bytes=10-99', 10, 99],
     ['an open-ended range', 'bytes=99000-', 99_000, SIZE - 1],

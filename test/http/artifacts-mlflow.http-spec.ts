@@ -85,6 +85,30 @@ describe('MLflow artifact proxy and artifact routes, on the same store as /api/v
       expect(ranged.body.equals(bytes.subarray(100, 200))).toBe(true);
     });
 
+    it('answers a revalidation through the proxy (If-None-Match with Cache-Control: no-cache) with 304', async () => {
+      const run = await make.run();
+      const bytes = binaryPayload(5_000);
+      await uploadArtifact(server.http, run.id, bytes, { key: 'ckpt.bin' });
+      for (const root of [PROXY, '/ajax-api/2.0/mlflow-artifacts/artifacts']) {
+        const path = `${root}/${proxyPath(run, 'ckpt.bin')}`;
+        const fresh = await rawRequest(server.url, {
+          method: 'GET',
+          path,
+          headers: { 'if-none-match': `"sha256:${hexOf(bytes)}"`, 'cache-control': 'no-cache', pragma: 'no-cache' },
+        });
+        expect(fresh.status).toBe(304);
+        expect(fresh.body).toHaveLength(0);
+        expect(fresh.headers.etag).toBe(`"sha256:${hexOf(bytes)}"`);
+        const changed = await rawRequest(server.url, {
+          method: 'GET',
+          path,
+          headers: { 'if-none-match': '"sha256:0000"', 'cache-control': 'no-cache' },
+        });
+        expect(changed.status).toBe(200);
+        expect(changed.body.equals(bytes)).toBe(true);
+      }
+    });
+
     it('stores a JSON file byte for byte (the proxy PUT is never parsed as JSON)', async () => {
       const run = await make.run();
       const text = '{"flavors": {"python_function": {}},\n "not-quite-json": ';
@@ -293,6 +317,22 @@ describe('MLflow artifact proxy and artifact routes, on the same store as /api/v
       expect((binary.body as Buffer).equals(weights)).toBe(true);
       expect(binary.headers['content-type']).toBe('application/octet-stream');
       expect(binary.headers.etag).toBe(`"${sha256(weights)}"`);
+    });
+
+    it('answers a revalidation of /get-artifact (If-None-Match with Cache-Control: no-cache) with 304', async () => {
+      const path = `/get-artifact?run_id=${run.id}&path=model/data/weights.bin`;
+      const etag = `"${sha256(weights)}"`;
+      const fresh = await rawRequest(server.url, { method: 'GET', path, headers: { 'if-none-match': etag, 'cache-control': 'no-cache' } });
+      expect(fresh.status).toBe(304);
+      expect(fresh.body).toHaveLength(0);
+      expect(fresh.headers.etag).toBe(etag);
+      const changed = await rawRequest(server.url, {
+        method: 'GET',
+        path,
+        headers: { 'if-none-match': '"sha256:0000"', pragma: 'no-cache' },
+      });
+      expect(changed.status).toBe(200);
+      expect(changed.body.equals(weights)).toBe(true);
     });
 
     it('answers /get-artifact for a missing file or run in the MLflow envelope', async () => {

@@ -16,8 +16,17 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(overrides: Partial<ServerConfig> = {}): Promise<TestApp> {
-  const storage = await createTestStorage();
+export interface TestAppOptions {
+  /**
+   * Serve another app's storage instead of fresh storage: a second replica on the same
+   * database. The storage stays the other app's to dispose, so close this one first.
+   */
+  sharedStorage?: TestStorage;
+}
+
+export async function startTestApp(overrides: Partial<ServerConfig> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const storage = options.sharedStorage ?? (await createTestStorage());
+  const ownsStorage = options.sharedStorage === undefined;
   const config = serverConfig({
     host: '127.0.0.1',
     port: 0,
@@ -37,7 +46,9 @@ export async function startTestApp(overrides: Partial<ServerConfig> = {}): Promi
     http: () => supertest.agent(server),
     close: async () => {
       await running.close();
-      await storage.dispose();
+      if (ownsStorage) {
+        await storage.dispose();
+      }
     },
   };
 }

@@ -1,8 +1,26 @@
-import { blobEtag, contentDisposition, ifRangeAllowsPartial, storedContentType } from './artifact-transfer.adapter.js';
+import { blobEtag, contentDisposition, ifNoneMatchHolds, ifRangeAllowsPartial, storedContentType } from './artifact-transfer.adapter.js';
 
 describe('artifact transfer helpers', () => {
   it('uses the content hash as a strong, quoted ETag', () => {
     expect(blobEtag('ab'.repeat(32))).toBe(`"sha256:${'ab'.repeat(32)}"`);
+  });
+
+  it.each([
+    [undefined, false],
+    ['*', true],
+    [' * ', true],
+    ['"sha256:cc"', true],
+    ['W/"sha256:cc"', true],
+    ['"sha256:aa", W/"sha256:cc"', true],
+    ['"sha256:aa","sha256:cc"', true],
+    ['"a,b", "sha256:cc"', true],
+    ['"sha256:aa"', false],
+    ['"sha256:cc, x"', false],
+    ['sha256:cc', false],
+    ['', false],
+  ])('evaluates If-None-Match %j against "sha256:cc" by weak comparison: %s', (header, holds) => {
+    expect(ifNoneMatchHolds(header, '"sha256:cc"')).toBe(holds);
+    expect(ifNoneMatchHolds(header, 'W/"sha256:cc"')).toBe(holds);
   });
 
   it('lets a range through only without If-Range or with the exact current ETag', () => {

@@ -66,6 +66,30 @@ export function blobEtag(hash: string): string {
 }
 
 /**
+ * Whether If-None-Match holds for a blob with entity tag `etag` (RFC 9110 §13.1.2), so that a
+ * GET or HEAD is answered 304: `*` (the blob exists), or a list naming its tag by weak
+ * comparison (`W/` ignored on either side). Nothing else in the request matters: no-cache in
+ * Cache-Control or Pragma tells caches to revalidate with the origin, and this is that
+ * revalidation (§13.2.1). Express' `req.fresh` (the `fresh` package) applies the cache's rule
+ * here instead and calls every no-cache request stale, so a browser reload got 200.
+ */
+export function ifNoneMatchHolds(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) {
+    return false;
+  }
+  if (ifNoneMatch.trim() === '*') {
+    return true;
+  }
+  const opaqueTag = etag.replace(/^W\//, '');
+  for (const [, listed] of ifNoneMatch.matchAll(/(?:W\/)?("[^"]*")/g)) {
+    if (listed === opaqueTag) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
  * Whether a Range request may be answered partially given its If-Range (RFC 9110 §13.1.5): only
  * when If-Range is absent or names the current entity tag exactly (a date, or another tag, means
  * the client's partial copy may be stale, so it gets the whole file).
@@ -104,7 +128,7 @@ function declaredLength(request: IncomingMessage): number | undefined {
  * through the hash into the store's staging area (multipart parsed by busboy as the bytes
  * arrive, or the raw body), so an upload of any size is never held in memory. Downloads stream
  * from the store to the socket with backpressure, with ETag, If-None-Match, Range and If-Range
- * handled through Express' own parsers (`fresh`, `range-parser`).
+ * handled as RFC 9110 says (ranges parsed by Express' `range-parser`).
  */
 @Injectable()
 export class ArtifactTransferAdapter {
@@ -301,7 +325,8 @@ export class ArtifactTransferAdapter {
     response.setHeader('Accept-Ranges', 'bytes');
     // Keys can be overwritten: let caches keep the bytes, but revalidate (cheaply, by ETag).
     response.setHeader('Cache-Control', 'private, no-cache');
-    if (request.fresh) {
+    const ifNoneMatch = request.headers['if-none-match'];
+    if ((request.method === 'GET' || request.method === 'HEAD') && ifNoneMatchHolds(ifNoneMatch, etag)) {
       response.statusCode = 304;
       response.end();
       return 0;

@@ -122,7 +122,12 @@ export class ArtifactsController {
   })
   @ApiParam(KEY_PARAM)
   @ApiHeader({ name: 'Range', required: false, description: 'one byte range, e.g. `bytes=1048576-`' })
-  @ApiHeader({ name: 'If-None-Match', required: false, description: 'an ETag from an earlier download' })
+  @ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    description:
+      'ETags from earlier downloads (weak comparison), or `*`; evaluated whatever Cache-Control or Pragma say (no-cache included)',
+  })
   @ApiOkResponse({
     description: 'the bytes, as the Content-Type they were uploaded with',
     content: ARTIFACT_BYTES,

@@ -1,10 +1,33 @@
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { SqlClient } from '../../database/sql-client.js';
 import { IdempotencyKeyEntity } from './entities/idempotency-key.entity.js';
+
+/**
+ * The first of the two 32-bit keys of our PostgreSQL advisory locks on Idempotency-Keys ("idem"):
+ * the two-key space does not overlap the one-key space of the migration lock, and this half
+ * keeps other two-key users apart.
+ */
+const ADVISORY_LOCK_NAMESPACE = 0x6964656d;
 
 @Injectable()
 export class IdempotencyRepository {
   constructor(private readonly sql: SqlClient) {}
+
+  /**
+   * Makes concurrent requests with `key` take turns, across replicas, until the current request
+   * transaction ends (commit or rollback releases it). PostgreSQL: a transaction-scoped advisory
+   * lock on a hash of the key (a collision only makes two keys wait for each other). SQLite:
+   * nothing to do, the request transaction is BEGIN IMMEDIATE, which already holds the one
+   * write lock of the file for its whole length.
+   */
+  async lockKey(key: string): Promise<void> {
+    if (this.sql.dialect !== 'postgres') {
+      return;
+    }
+    const hash = createHash('sha256').update(key).digest().readInt32BE(0);
+    await this.sql.query('SELECT pg_advisory_xact_lock(?, ?)', [ADVISORY_LOCK_NAMESPACE, hash]);
+  }
 
   find(key: string): Promise<IdempotencyKeyEntity | undefined> {
     return this.sql.queryOne<IdempotencyKeyEntity>(

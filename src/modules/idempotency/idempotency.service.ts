@@ -4,6 +4,7 @@ import { ConflictError, InvalidRequestError } from '../../common/errors.js';
 import { describeError } from '../../common/filters/error-response.js';
 import { errorBody } from '../../common/filters/global-exception.filter.js';
 import { SqlClient } from '../../database/sql-client.js';
+import { IdempotencyKeyEntity } from './entities/idempotency-key.entity.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
 
 /** How long an outcome is kept: the 24 hours promised, plus up to one cleanup interval. */
@@ -29,13 +30,9 @@ export interface Outcome {
 /** Thrown inside the transaction when a concurrent request with the same key committed first. */
 class LostRace extends Error {}
 
-/**
- * Exactly-once writes for clients that retry. The first request with a key runs in one
- * transaction together with the record of its outcome; a repeat with the same key and the same
- * request gets that outcome back without anything being applied again; the same key with a
- * different request is a CONFLICT. Failures the client caused (4xx) are recorded too, so a
- * replay tells the same story; server failures (5xx) are not, so a retry can succeed.
- */
+/** What the transaction settled: an outcome to answer, or a client error to throw once its record is committed. */
+type Settled = { outcome: Outcome } | { failure: unknown };
+
 @Injectable()
 export class IdempotencyService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(IdempotencyService.name);
@@ -71,13 +68,29 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
     const fingerprint = createHash('sha256')
       .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
       .digest('hex');
+    let settled: Settled;
     try {
-      return await this.sql.runInTransaction(async () => {
+      settled = await this.sql.runInTransaction(async (): Promise<Settled> => {
+        await this.keys.lockKey(request.key);
         const earlier = await this.replay(request.key, fingerprint);
         if (earlier) {
-          return earlier;
+          return { outcome: earlier };
         }
-        const body = await handler();
+        let body: unknown;
+        try {
+          // In a savepoint, so a client error undoes the handler's writes but not the transaction
+          // (and the lock) in which its outcome is recorded for the requests waiting on the key.
+          body = await this.sql.transaction(() => handler());
+        } catch (error) {
+          const clientError = this.clientErrorOutcome(request, fingerprint, error);
+          if (!clientError) {
+            throw error;
+          }
+          if (!(await this.keys.record(clientError))) {
+            throw new LostRace();
+          }
+          return { failure: error };
+        }
         const recorded = await this.keys.record({
           key: request.key,
           fingerprint,
@@ -88,7 +101,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
         if (!recorded) {
           throw new LostRace();
         }
-        return { status: request.successStatus, body, replayed: false };
+        return { outcome: { status: request.successStatus, body, replayed: false } };
       });
     } catch (error) {
       if (error instanceof LostRace) {
@@ -98,9 +111,12 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
           return winner;
         }
       }
-      await this.recordFailure(request, fingerprint, error);
       throw error;
     }
+    if ('failure' in settled) {
+      throw settled.failure;
+    }
+    return settled.outcome;
   }
 
   private async replay(key: string, fingerprint: string): Promise<Outcome | undefined> {
@@ -114,14 +130,13 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
     return { status: earlier.status, body: JSON.parse(earlier.body) as unknown, replayed: true };
   }
 
-  private async recordFailure(request: IdempotentRequest, fingerprint: string, error: unknown): Promise<void> {
+  /** A failure the client caused (4xx), as the key's outcome to record; none for ours (5xx), so a retry can succeed. */
+  private clientErrorOutcome(request: IdempotentRequest, fingerprint: string, error: unknown): IdempotencyKeyEntity | undefined {
     const problem = describeError(error);
-    if (problem.status >= 500 || (error instanceof ConflictError && error.message.startsWith('Idempotency-Key'))) {
-      return;
+    if (problem.status >= 500) {
+      return undefined;
     }
     const { status, body } = errorBody(request.url, problem);
-    await this.keys
-      .record({ key: request.key, fingerprint, status, body: JSON.stringify(body), created_at: Date.now() })
-      .catch((recordError: unknown) => this.logger.warn(`could not record the outcome of ${request.key}: ${String(recordError)}`));
+    return { key: request.key, fingerprint, status, body: JSON.stringify(body), created_at: Date.now() };
   }
 }

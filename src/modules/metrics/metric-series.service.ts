@@ -3,25 +3,17 @@ import { InvalidRequestError } from '../../common/errors.js';
 import { toRfc3339 } from '../../common/time.js';
 import { RunsService } from '../runs/runs.service.js';
 import { SeriesBucketDto, SeriesQueryDto, SeriesResponseDto } from './dto/metric-series.dto.js';
-import { bucketWidth, mergeInto, ROLLUP_LEVELS, Summary, summaryOfPoint } from './metric-rollups.js';
+import { bucketWidth, mergeInto, Summary, summaryOfPoint } from './metric-rollups.js';
 import { MetricRepository } from './metric.repository.js';
 import { metricValueJson } from './metric-value-json.js';
+import { SeriesGrid } from './series-grid.js';
 
 export const DEFAULT_SERIES_POINTS = 1000;
 
-/** The coarsest rollup level whose buckets still fit in one chart bucket (0: raw points). */
-export function levelFor(chartBucketWidth: number): number {
-  let chosen = 0;
-  for (const level of ROLLUP_LEVELS) {
-    if (bucketWidth(level) <= chartBucketWidth) {
-      chosen = level;
-    }
-  }
-  return chosen;
-}
-
-function bucketJson(summary: Summary): SeriesBucketDto {
+function bucketJson(summary: Summary, startStep: number, endStep: number): SeriesBucketDto {
   return {
+    start_step: startStep,
+    end_step: endStep,
     first_step: summary.firstStep,
     last_step: summary.lastStep,
     count: summary.count,
@@ -34,10 +26,12 @@ function bucketJson(summary: Summary): SeriesBucketDto {
 
 /**
  * A chart-ready view of one metric at any zoom: at most N buckets over a step range, each with
- * first and last step, count, min, max and last value, so every spike survives. It is read from
- * the rollups kept at ingestion: whole rollup buckets inside the range at the coarsest level that
- * fits, and finer levels (down to raw points) only for the range's ragged ends, so its cost
- * depends on N and the number of levels, not on how long the series is.
+ * its edges, first and last logged step, count, min, max and last value, so every spike
+ * survives. It is read from the rollups kept at ingestion: whole rollup buckets inside the range
+ * at the coarsest level that fits, and finer levels (down to raw points) only for the range's
+ * ragged ends, so its cost depends on N and the number of levels, not on how long the series is.
+ * The chart's edges lie on that level's rollup boundaries (SeriesGrid), so every summary read
+ * falls in one chart bucket and each bucket is exact for the steps it reports.
  */
 @Injectable()
 export class MetricSeriesService {
@@ -57,30 +51,35 @@ export class MetricSeriesService {
       throw new InvalidRequestError('start_step: must not be greater than end_step');
     }
     if (seriesId === undefined || start === undefined || end === undefined || start > end) {
-      return { key, start_step: start ?? null, end_step: end ?? null, bucket_width: null, buckets: [] };
+      return { key, start_step: start ?? null, end_step: end ?? null, bucket_width: null, bucket_alignment: null, buckets: [] };
     }
-    const width = Math.max(1, Math.ceil((end - start + 1) / points));
-    const segments = await this.collect(seriesId, start, end, levelFor(width));
+    const grid = new SeriesGrid(start, end, points);
     const chart = new Map<number, Summary>();
-    for (const segment of segments) {
-      const index = Math.floor((segment.firstStep - start) / width);
+    for (const piece of await this.collect(seriesId, start, end, grid.level)) {
+      const index = grid.indexOf(piece.firstStep);
       const bucket = chart.get(index);
       if (bucket) {
-        mergeInto(bucket, segment);
+        mergeInto(bucket, piece);
       } else {
-        chart.set(index, { ...segment });
+        chart.set(index, { ...piece });
       }
     }
     return {
       key,
       start_step: start,
       end_step: end,
-      bucket_width: width,
-      buckets: [...chart.keys()].sort((a, b) => a - b).map((index) => bucketJson(chart.get(index) as Summary)),
+      bucket_width: grid.width,
+      bucket_alignment: grid.alignment,
+      buckets: [...chart.keys()]
+        .sort((a, b) => a - b)
+        .map((index) => bucketJson(chart.get(index) as Summary, grid.firstStepOf(index), grid.lastStepOf(index))),
     };
   }
 
-  /** Summaries covering exactly the steps [from, to], coarsest first, finer levels at the ends. */
+  /**
+   * Summaries covering exactly the steps [from, to], coarsest first, finer levels at the ends.
+   * Each lies within one rollup bucket of `level`, so never across a chart edge.
+   */
   private async collect(seriesId: number, from: number, to: number, level: number): Promise<Summary[]> {
     if (level === 0) {
       const points = await this.metrics.historyFor(seriesId, { startStep: from, endStep: to });

@@ -51,8 +51,11 @@ export class MetricsController {
 
   @Get('*key/series')
   @ApiOperation({
-    summary: 'A metric for charts at any zoom: at most N buckets over a step range, each with first/last step, count, min, max and last',
-    description: 'Served from rollups kept at ingestion: the cost depends on N, not on the length of the series.',
+    summary: 'A metric for charts at any zoom: at most N buckets over a step range, each with its edges, count, min, max and last',
+    description:
+      'Served from rollups kept at ingestion: the cost depends on N, not on the length of the series. Bucket edges lie on ' +
+      'the boundaries of the rollups read (bucket_alignment steps apart), nearest to start_step + i × bucket_width, so ' +
+      'each bucket is exact for the steps [start_step, end_step] it reports.',
   })
   @ApiParam({ name: 'key', type: String, description: 'the metric key (may contain /)', example: 'loss' })
   @ApiOkResponse({ type: SeriesResponseDto })

@@ -19,13 +19,19 @@ export class SeriesQueryDto {
 const VALUE_SCHEMA = { oneOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] };
 
 export class SeriesBucketDto {
-  @ApiProperty({ type: Integer, example: 0 })
+  @ApiProperty({ type: Integer, description: 'first step the bucket covers (its lower edge, inclusive)', example: 0 })
+  start_step!: number;
+
+  @ApiProperty({ type: Integer, description: 'last step the bucket covers (its upper edge, inclusive)', example: 1023 })
+  end_step!: number;
+
+  @ApiProperty({ type: Integer, description: 'first step with a point in the bucket', example: 0 })
   first_step!: number;
 
-  @ApiProperty({ type: Integer, example: 999 })
+  @ApiProperty({ type: Integer, description: 'last step with a point in the bucket', example: 1022 })
   last_step!: number;
 
-  @ApiProperty({ type: Integer, description: 'points in the bucket', example: 1000 })
+  @ApiProperty({ type: Integer, description: 'points whose step lies in [start_step, end_step]', example: 1000 })
   count!: number;
 
   @ApiProperty({ ...VALUE_SCHEMA, nullable: true, description: 'smallest value (NaN ignored; null if every point was NaN)', example: 0.12 })
@@ -51,13 +57,32 @@ export class SeriesResponseDto {
   @ApiProperty({ type: Integer, nullable: true, example: 999_999 })
   end_step!: number | null;
 
-  @ApiPropertyOptional({ type: Integer, nullable: true, description: 'steps per bucket', example: 1000 })
+  @ApiPropertyOptional({
+    type: Integer,
+    nullable: true,
+    description: 'nominal steps per bucket: ceil((end_step − start_step + 1) / points)',
+    example: 1000,
+  })
   bucket_width!: number | null;
+
+  @ApiPropertyOptional({
+    type: Integer,
+    nullable: true,
+    description:
+      'the width in steps (1, or a power of 16) of the rollups the chart is read from: every inner bucket edge is the ' +
+      'multiple of it nearest to start_step + i × bucket_width (ties go up), so that each bucket is made of whole rollups ' +
+      'and exact; a bucket spans bucket_width steps give or take this many, exactly bucket_width when this is 1 (the ' +
+      'last one can be shorter)',
+    example: 256,
+  })
+  bucket_alignment!: number | null;
 
   @ApiProperty({
     type: [SeriesBucketDto],
     description:
-      'buckets that hold points, in step order. Each point is in exactly one bucket; bucket edges may be off by up to one rollup bucket of the chosen resolution.',
+      'the buckets that hold points, in step order: they do not overlap, a bucket with no points is left out, and each ' +
+      'bucket summarises exactly the points whose step lies in its [start_step, end_step] (so the counts add up to the ' +
+      'points in the range)',
   })
   buckets!: SeriesBucketDto[];
 }
