@@ -39,43 +39,7 @@ fi
 
 venv=.venv-schemathesis
 requirements=test/schemathesis/requirements.txt
-stamp="$venv/.entrenar-requirements.sha256"
-
-find_python() {
-  local candidate
-  for candidate in "${PYTHON:-}" python3.11 python3.12 python3.13 python3.10 python3; do
-    [[ -n "$candidate" ]] || continue
-    if command -v "$candidate" >/dev/null 2>&1 &&
-      "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
-      echo "$candidate"
-      return 0
-    fi
-  done
-  echo "the schemathesis run needs Python 3.10 or newer (set PYTHON=/path/to/python3)" >&2
-  return 1
-}
-
-ensure_venv() {
-  local wanted
-  wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
-  if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c 'import sys' 2>/dev/null &&
-    [[ "$(cat "$stamp" 2>/dev/null)" == "$wanted" ]]; then
-    return 0
-  fi
-  local python started
-  python="$(find_python)"
-  started=$SECONDS
-  echo "=== schemathesis: installing $requirements into $venv ($("$python" --version))"
-  if ! [[ -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import sys' 2>/dev/null; then
-    "$python" -m venv --clear "$venv"
-  fi
-  rm -f "$stamp"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$requirements"
-  echo "$wanted" >"$stamp"
-  echo "=== schemathesis: installed in $((SECONDS - started)) s"
-}
-
-ensure_venv
+bash scripts/python-venv.sh "$venv" "$requirements" "schemathesis"
 if $setup_only; then
   exit 0
 fi
