@@ -11,12 +11,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -25,9 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import requests
+from entrenar_storage import ServerStorage, free_port
+from entrenar_storage import create_storage as create_test_storage
 from mlflow import MlflowClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -42,12 +41,6 @@ def database_kind() -> str:
     if kind not in ("sqlite", "postgres"):
         raise RuntimeError(f"ENTRENAR_TEST_DB must be sqlite or postgres, not {kind!r}")
     return kind
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def iso_ms(epoch_ms: int) -> str:
@@ -66,51 +59,8 @@ def epoch_ms(iso: str) -> int:
 # Storage: a temporary data directory, plus a fresh database on PostgreSQL
 
 
-@dataclass
-class ServerStorage:
-    kind: str
-    data_dir: Path
-    database_url: str | None
-    _admin_url: str | None = None
-    _database_name: str | None = None
-
-    def server_args(self) -> list[str]:
-        args = ["--data-dir", str(self.data_dir)]
-        if self.database_url:
-            args += ["--database-url", self.database_url]
-        return args
-
-    def dispose(self) -> None:
-        try:
-            if self._admin_url and self._database_name:
-                import psycopg
-
-                with psycopg.connect(self._admin_url, autocommit=True) as admin:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{self._database_name}" WITH (FORCE)')
-        finally:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-
-
 def create_storage(kind: str | None = None) -> ServerStorage:
-    kind = kind or database_kind()
-    data_dir = Path(tempfile.mkdtemp(prefix="entrenar-mlflow-test-"))
-    if kind == "sqlite":
-        return ServerStorage(kind, data_dir, None)
-    admin_url = os.environ.get("ENTRENAR_TEST_DATABASE_URL")
-    if not admin_url:
-        shutil.rmtree(data_dir, ignore_errors=True)
-        raise RuntimeError(
-            "ENTRENAR_TEST_DB=postgres needs ENTRENAR_TEST_DATABASE_URL, the URL of a role that may "
-            "CREATE DATABASE (bash scripts/ensure-postgres.sh prints one)"
-        )
-    import psycopg
-
-    name = f"entrenar_mlflow_{secrets.token_hex(6)}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(admin_url)
-    database_url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-    return ServerStorage(kind, data_dir, database_url, admin_url, name)
+    return create_test_storage(kind or database_kind(), "entrenar_mlflow")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -47,9 +47,11 @@ if [[ ! -f dist/src/main.js ]]; then
   exit 1
 fi
 
-echo "=== ruff: lint and format check of test/mlflow"
+echo "=== ruff: lint and format check of test/mlflow and its storage helper in test/support"
 "$venv/bin/ruff" check --no-cache --quiet test/mlflow
 "$venv/bin/ruff" format --no-cache --check --quiet test/mlflow
+"$venv/bin/ruff" check --no-cache --quiet --config test/mlflow/ruff.toml test/support/entrenar_storage.py
+"$venv/bin/ruff" format --no-cache --check --quiet --config test/mlflow/ruff.toml test/support/entrenar_storage.py
 
 run_suite() {
   local db="$1"

@@ -18,7 +18,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,10 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
+# The storage helper shared with the MLflow client suite.
+sys.path.insert(0, str(REPO_ROOT / "test" / "support"))
+from entrenar_storage import create_storage, free_port  # noqa: E402
+
 CONFIG = HERE / "schemathesis.toml"
 STARTUP_TIMEOUT_SECS = 60
 STOP_TIMEOUT_SECS = 15
@@ -52,44 +54,17 @@ class RunFailed(Exception):
     pass
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def storage(kind: str) -> Iterator[list[str]]:
     """A fresh data directory (and PostgreSQL database); yields the server's storage arguments."""
-    data_dir = Path(tempfile.mkdtemp(prefix="entrenar-schemathesis-"))
-    admin_url = None
-    name = None
     try:
-        args = ["--data-dir", str(data_dir)]
-        if kind == "postgres":
-            admin_url = os.environ.get("ENTRENAR_TEST_DATABASE_URL")
-            if not admin_url:
-                raise RunFailed(
-                    "postgres needs ENTRENAR_TEST_DATABASE_URL, the URL of a role that may CREATE DATABASE "
-                    "(bash scripts/ensure-postgres.sh prints one)"
-                )
-            import psycopg
-
-            name = f"entrenar_schemathesis_{secrets.token_hex(6)}"
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f'CREATE DATABASE "{name}"')
-            parts = urlsplit(admin_url)
-            args += ["--database-url", urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))]
-        yield args
+        fresh = create_storage(kind, "entrenar_schemathesis")
+    except RuntimeError as error:
+        raise RunFailed(str(error)) from error
+    try:
+        yield fresh.server_args()
     finally:
-        try:
-            if admin_url and name:
-                import psycopg
-
-                with psycopg.connect(admin_url, autocommit=True) as admin:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            shutil.rmtree(data_dir, ignore_errors=True)
+        fresh.dispose()
 
 
 @dataclass
