@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { InvalidRequestError, PayloadTooLargeError } from '../common/errors.js';
+import { refuseUnreadBody } from '../common/http/refuse-body.js';
 import { requestTargetProblem } from '../common/text.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { isRawUploadRequest } from '../modules/artifacts/raw-upload-routes.js';
@@ -31,13 +31,13 @@ export function createFrontDoor(gate: AuthGate, config: Pick<ServerConfig, 'maxB
         throw new PayloadTooLargeError(`request body is larger than the limit of ${config.maxJsonBodySize} bytes`);
       }
     } catch (error) {
-      leaveBodyUnread(request, response, config.maxJsonBodySize);
+      // A refused request's body is never read into memory.
+      refuseUnreadBody(request);
       throw error;
     }
     if (isUpload(request) && declaredLength(request) > config.maxBodySize) {
-      // The upload routes answer this themselves (each API in its own words), without reading
-      // the body: it is never asked for, and the connection closes after the answer.
-      leaveBodyUnread(request, response, config.maxJsonBodySize);
+      // The upload routes refuse this themselves (each API in its own words), without reading
+      // the body; it is never asked for.
       return;
     }
     if (request.awaitingContinue) {
@@ -56,43 +56,4 @@ function isUpload(request: IncomingMessage): boolean {
 function declaredLength(request: IncomingMessage): number {
   const declared = Number(request.headers['content-length']);
   return Number.isFinite(declared) ? declared : 0;
-}
-
-/** How long a refused connection keeps discarding what the client still sends after our answer. */
-const LINGER_MS = 2000;
-
-/**
- * A refused request's body is never read into memory. Node discards a small unread body after
- * the answer and keeps the connection; a large or endless one gets `Connection: close`. Closing
- * a socket with unread bytes makes the kernel send a reset, which can destroy our answer before
- * the client reads it (a client still uploading would see ECONNRESET, not the 401), so the
- * connection lingers as Go's and nginx's servers do: our side is shut first, what still arrives
- * is discarded, and the socket is destroyed when the client hangs up or after LINGER_MS.
- */
-function leaveBodyUnread(request: FrontDoorRequest, response: ServerResponse, smallBytes: number): void {
-  if (response.headersSent) {
-    return;
-  }
-  const declared = Number(request.headers['content-length']);
-  const chunked = request.headers['transfer-encoding'] !== undefined;
-  if (request.awaitingContinue || chunked || (Number.isFinite(declared) && declared > smallBytes)) {
-    response.setHeader('Connection', 'close');
-    lingerOnClose(request.socket);
-  }
-}
-
-type LingeringSocket = Socket & { destroySoon?: () => void };
-
-/** Replaces Node's close-after-answer (destroySoon: end, then destroy at once) with a lingering close. */
-function lingerOnClose(socket: LingeringSocket): void {
-  if (typeof socket.destroySoon !== 'function') {
-    return;
-  }
-  socket.destroySoon = () => {
-    socket.end();
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    timer.unref();
-    socket.once('end', () => socket.destroy());
-    socket.once('close', () => clearTimeout(timer));
-  };
 }

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { InvalidRequestError, PayloadTooLargeError } from '../../common/errors.js';
 import { errorBody } from '../../common/filters/global-exception.filter.js';
+import { refuseUnreadBody } from '../../common/http/refuse-body.js';
 import { ArtifactStore, BlobTooLargeError, ByteRange, StagedBlob } from './artifact-store.js';
 
 /** A multipart upload received: the staged file and the form fields that came with it. */
@@ -35,12 +36,6 @@ export interface BlobDownload {
 
 const MAX_FIELDS = 20;
 const MAX_FIELD_BYTES = 64 * 1024;
-/**
- * After refusing an upload we answer at once, then keep discarding what the client still sends
- * for this long (a lingering close, so the client can read the answer rather than meet a reset
- * mid-send), then cut the connection.
- */
-const LINGER_MS = 5_000;
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 /** Buffer between the socket and the store while staging a raw body. */
 const BODY_BUFFER_BYTES = 1024 * 1024;
@@ -135,22 +130,11 @@ export class ArtifactTransferAdapter {
   private readonly logger = new Logger('ArtifactTransfer');
 
   /**
-   * Stops reading an upload that will not be stored. What is left of the body is discarded
-   * while the answer goes out, for at most LINGER_MS; then the connection is closed.
+   * Stops reading an upload that will not be stored (see refuseUnreadBody: discarded while the
+   * answer goes out, then the connection closed).
    */
   refuseBody(request: IncomingMessage): void {
-    request.unpipe();
-    if (request.complete || request.destroyed) {
-      return;
-    }
-    request.resume();
-    const timer = setTimeout(() => {
-      if (!request.complete) {
-        request.socket.destroy();
-      }
-    }, LINGER_MS);
-    timer.unref();
-    request.once('close', () => clearTimeout(timer));
+    refuseUnreadBody(request);
   }
 
   /** Throws PAYLOAD_TOO_LARGE, refusing the body, when the declared length is over the limit. */
