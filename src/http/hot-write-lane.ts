@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidRequestError } from '../common/errors.js';
 import { renderError } from '../common/filters/global-exception.filter.js';
 import { markRoutePattern } from '../common/http/route-pattern.js';
 import type { ServerConfig } from '../config/server-config.js';
@@ -28,15 +27,11 @@ export interface HotWriteServices {
   mlflowRuns: MlflowRunsService;
 }
 
-/** A run id from the path, decoded as Express decodes route parameters. */
-function runIdParam(encoded: string): string {
-  try {
-    return decodeURIComponent(encoded);
-  } catch {
-    // The front door refuses malformed escapes first; kept so this can never be a 500.
-    throw new InvalidRequestError('malformed percent-encoding in the URL');
-  }
-}
+/**
+ * A run id from the path, decoded as Express decodes route parameters. Cannot throw: the front
+ * door has refused malformed escapes and bytes that are not UTF-8 before the lane runs a route.
+ */
+const runIdParam = (encoded: string): string => decodeURIComponent(encoded);
 
 /** The fields an MLflow write reads, as its controller would read them. */
 const mlflowFields = (request: Request, body: unknown) =>

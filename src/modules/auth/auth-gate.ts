@@ -45,7 +45,7 @@ export class AuthGate {
 
   /** Resolves when the request may go on; otherwise throws UnauthorizedError or TooManyRequestsError. */
   async admit(request: GatedRequest, response: ServerResponse): Promise<void> {
-    if (this.config.authType === 'none' || isPublicRequest(request.method, pathOf(request.url), this.config)) {
+    if (this.config.authType === 'none' || isPublicRequest(request.method, request.url ?? '/', this.config)) {
       return;
     }
     const client = this.clientAddress(request);
@@ -74,12 +74,6 @@ export class AuthGate {
     }
     return request.socket.remoteAddress ?? 'unknown';
   }
-}
-
-function pathOf(url: string | undefined): string {
-  const target = url ?? '/';
-  const query = target.indexOf('?');
-  return query < 0 ? target : target.slice(0, query);
 }
 
 function tooMany(msBeforeNext: number): TooManyRequestsError {

@@ -33,6 +33,14 @@ class LostRace extends Error {}
 /** What the transaction settled: an outcome to answer, or a client error to throw once its record is committed. */
 type Settled = { outcome: Outcome } | { failure: unknown };
 
+/**
+ * Exactly-once writes for clients that retry. The first request with a key runs in one
+ * transaction together with the record of its outcome, holding a lock on the key, so an
+ * overlapping retry waits for it, then gets that outcome back without anything being applied
+ * again; the same key with a different request is a CONFLICT. Failures the client caused (4xx)
+ * are recorded too, so a replay tells the same story; server failures (5xx) are not, so a retry
+ * can succeed.
+ */
 @Injectable()
 export class IdempotencyService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(IdempotencyService.name);
