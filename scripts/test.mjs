@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: every test, in order. Builds the server (end-to-end tests run the real `entrenar`
-// command), makes sure the S3-compatible test server runs (scripts/ensure-s3.sh), runs all Jest
+// command) and the web dashboard, runs the dashboard's data-layer tests (Vitest), makes sure the S3-compatible test server runs (scripts/ensure-s3.sh), runs all Jest
 // tiers on SQLite, runs the HTTP and end-to-end tiers again on PostgreSQL
 // (started by scripts/ensure-postgres.sh unless ENTRENAR_TEST_DATABASE_URL is set),
 // then the Python suite that drives the real MLflow client, when it exists, and the schemathesis
@@ -48,6 +48,8 @@ function capture(command, commandArgs) {
 const jest = ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js'];
 
 run('build', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
+run('build: web dashboard', process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts']);
+run('vitest: web dashboard data layer', process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--config', 'web/vite.config.ts']);
 
 // The s3 artifact store is tested against a real S3-compatible server (SeaweedFS on 127.0.0.1,
 // built once from the Go module proxy); the S3 tests fail rather than skip without it.

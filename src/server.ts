@@ -9,6 +9,7 @@ import { renderError } from './common/filters/global-exception.filter.js';
 import { createRootLogger, PinoNestLogger } from './common/logging/logger.js';
 import { drainHttpServer } from './common/shutdown/drain-http-server.js';
 import { logRequests } from './common/logging/request-logger.js';
+import { createDashboard } from './http/dashboard.js';
 import { createFrontDoor, FrontDoorRequest } from './http/front-door.js';
 import { createHotWriteLane } from './http/hot-write-lane.js';
 import { createJsonBodyReader } from './http/json-body.js';
@@ -76,6 +77,8 @@ export async function createApp(config: ServerConfig): Promise<NestExpressApplic
   // Then the front door (auth, URL, declared size), before routing and before any body is read.
   const frontDoor = createFrontDoor(app.get(AuthGate), config);
   app.use((request: Request, response: Response, next: NextFunction) => frontDoor(request, response).then(() => next(), next));
+  // The web dashboard's files (GET / and /assets/*), before the API's body parsing.
+  app.use(createDashboard());
   const readJson = createJsonBodyReader(config.maxJsonBodySize);
   // A raw artifact upload's body is the file itself (an application/json file too): the
   // artifacts module streams it to storage, so the JSON parser must leave it unread.

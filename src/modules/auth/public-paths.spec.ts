@@ -12,6 +12,22 @@ describe('isPublicRequest', () => {
     },
   );
 
+  it.each(['/', '/index.html', '/favicon.svg', '/assets/index-D873nQ4w.js', '/assets/index-D873nQ4w.css.br'])(
+    'opens GET and HEAD of the dashboard file %s (the page asks for the key itself)',
+    (path) => {
+      expect(isPublicRequest('GET', path, closed)).toBe(true);
+      expect(isPublicRequest('HEAD', path, closed)).toBe(true);
+      expect(isPublicRequest('POST', path, closed)).toBe(false);
+    },
+  );
+
+  it.each(['/assets/', '/assets/../api/v1/experiments', '/assets/a/b.js', '/assets/..', '/index.htm', '/assets%2Fx.js'])(
+    'keeps %s closed: only single bundle file names under /assets/ are the dashboard',
+    (path) => {
+      expect(isPublicRequest('GET', path, closed)).toBe(false);
+    },
+  );
+
   it('keeps writes to the public paths closed', () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
       expect(isPublicRequest(method, '/health', closed)).toBe(false);

@@ -1,3 +1,4 @@
+import { isDashboardPath } from '../../common/http/dashboard-paths.js';
 import type { ServerConfig } from '../../config/server-config.js';
 
 /** Where Prometheus scrapes (see the telemetry module). */
@@ -16,7 +17,8 @@ const SIGNED_PART_UPLOAD = /^\/api\/2\.0\/mlflow-artifacts\/mpu\/parts\/[^/]+\/[
 
 /**
  * Whether a request answers without an API key when `--auth-type api_key` is on: reading the
- * health probes, the API documentation (`/docs` and the Swagger UI's own files under it) and,
+ * health probes, the web dashboard's files (the page asks for a key before it reads any data),
+ * the API documentation (`/docs` and the Swagger UI's own files under it) and,
  * with `--metrics-public`, `/metrics`; and PUTting a signed multipart-upload part. Nothing else:
  * this list is the whole of what a stranger can reach, and every other request, unknown paths
  * included, is refused before routing. A query string is ignored.
@@ -34,5 +36,5 @@ export function isPublicRequest(method: string | undefined, path: string, config
     return true;
   }
   const trimmed = bare.length > 1 && bare.endsWith('/') ? bare.slice(0, -1) : bare;
-  return PUBLIC_READS.has(trimmed) || bare.startsWith('/docs/');
+  return PUBLIC_READS.has(trimmed) || bare.startsWith('/docs/') || isDashboardPath(bare);
 }
