@@ -1,4 +1,7 @@
-/** Three tiers: unit specs beside the code, HTTP tests against the app, end-to-end tests against real processes. */
+/**
+ * Three tiers: unit specs beside the code, HTTP tests against the app, end-to-end tests against
+ * real processes; and the dashboard's pages in real Chromium against a real server process.
+ */
 const common = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   rootDir: '.',
@@ -23,6 +26,12 @@ export default {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/long-timeout.ts'],
+    },
+    {
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/long-timeout.ts'],
     },
   ],

@@ -37,7 +37,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'enum',
     choices: AUTH_TYPES,
     valueName: 'TYPE',
-    description: 'none, or api_key to require "Authorization: Bearer <key>" on every route but /health and /docs',
+    description: 'none, or api_key to require "Authorization: Bearer <key>" on every route but /health, /docs and the dashboard page',
   },
   {
     key: 'apiKeys',

@@ -17,7 +17,7 @@ export interface ExperimentList {
   next_page_token?: string;
 }
 
-export type RunStatus = 'running' | 'scheduled' | 'finished' | 'failed' | 'killed';
+export type RunStatus = 'pending' | 'running' | 'success' | 'failed' | 'cancelled';
 
 export interface Run {
   id: string;

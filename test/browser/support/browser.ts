@@ -1,0 +1,85 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createTestStorage, TestStorage } from '../../support/database.js';
+import { EntrenarProcess, REPO_ROOT, startEntrenar, storageArgs } from '../../e2e/support/entrenar-process.js';
+
+/** Where each browser test run leaves its screenshots (git-ignored; scripts/readme-screenshots.ts picks the README's). */
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test', 'browser', 'screenshots');
+
+/**
+ * Debian's chromium (apt-get install chromium; .ci/run does it), never a downloaded browser;
+ * ENTRENAR_CHROMIUM overrides the path.
+ */
+export function chromiumPath(): string {
+  if (process.env.ENTRENAR_CHROMIUM) {
+    return process.env.ENTRENAR_CHROMIUM;
+  }
+  for (const name of ['chromium', 'chromium-browser']) {
+    try {
+      return execFileSync('which', [name], { encoding: 'utf8' }).trim();
+    } catch {
+      // try the next name
+    }
+  }
+  throw new Error('no chromium on PATH: apt-get install -y chromium (or set ENTRENAR_CHROMIUM)');
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    // Containers have no user namespaces for the sandbox; the pages are our own.
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+  });
+}
+
+/** A real `entrenar server` on fresh storage, with a JSON helper for seeding through the public API. */
+export interface DashboardServer {
+  url: string;
+  server: EntrenarProcess;
+  storage: TestStorage;
+  /** Calls the API (with the key when there is one); throws on a non-2xx answer. */
+  api<T = unknown>(method: string, route: string, body?: unknown): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export async function startDashboardServer(options: { apiKey?: string; args?: string[] } = {}): Promise<DashboardServer> {
+  const storage = await createTestStorage();
+  const auth = options.apiKey ? ['--auth-type', 'api_key', '--api-key', options.apiKey] : [];
+  const server = await startEntrenar({ args: [...storageArgs(storage), ...auth, ...(options.args ?? [])] });
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.apiKey) {
+    headers.authorization = `Bearer ${options.apiKey}`;
+  }
+  return {
+    url: server.url,
+    server,
+    storage,
+    api: async <T>(method: string, route: string, body?: unknown): Promise<T> => {
+      const response = await fetch(`${server.url}${route}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      if (!response.ok) {
+        throw new Error(`${method} ${route} answered ${response.status}: ${text}`);
+      }
+      return (text ? JSON.parse(text) : undefined) as T;
+    },
+    stop: async () => {
+      await server.stop();
+      await storage.dispose();
+    },
+  };
+}
+
+/** Saves a full-page screenshot as <SCREENSHOT_DIR>/<name>.png. */
+export async function saveScreenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  return file;
+}
