@@ -19,12 +19,15 @@ const STREAM_DESCRIPTION = [
   'as changes made while it was disconnected are not replayed.',
 ].join('\n');
 
-const EVENT_STREAM = {
-  'text/event-stream': {
-    schema: { type: 'string' as const, description: 'SSE events: ready, then change events and heartbeat comments' },
-    example: 'event: ready\nid: 1\ndata: {"run_id":"run-3f2a9c1e7b4d4e0f9a8b7c6d5e4f3a2b"}\n\n',
-  },
-};
+/** The 200 answer's content, its example starting as a stream for `ready` starts. */
+function eventStream(ready: object) {
+  return {
+    'text/event-stream': {
+      schema: { type: 'string' as const, description: 'SSE events: ready, then change events and heartbeat comments' },
+      example: `event: ready\nid: 1\ndata: ${JSON.stringify(ready)}\n\n`,
+    },
+  };
+}
 
 @ApiTags('Live')
 @ApiErrorResponses()
@@ -36,7 +39,7 @@ export class LiveEventsController {
   @Sse('runs/:runId/events')
   @ApiOperation({ summary: "Stream a run's changes (Server-Sent Events)", description: STREAM_DESCRIPTION })
   @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'the event stream', content: EVENT_STREAM })
+  @ApiOkResponse({ description: 'the event stream', content: eventStream({ run_id: 'run-3f2a9c1e7b4d4e0f9a8b7c6d5e4f3a2b' }) })
   @ApiError(404, 'NOT_FOUND: no run with this id (answered before any event)')
   streamRunEvents(@Param('runId') runId: string): Observable<MessageEvent> {
     return this.live.runEvents(runId);
@@ -48,7 +51,7 @@ export class LiveEventsController {
     description: STREAM_DESCRIPTION,
   })
   @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'the event stream', content: EVENT_STREAM })
+  @ApiOkResponse({ description: 'the event stream', content: eventStream({ experiment_id: 'exp-3f2a9c1e7b4d4e0f9a8b7c6d5e4f3a2b' }) })
   @ApiError(404, 'NOT_FOUND: no experiment with this id (answered before any event)')
   streamExperimentEvents(@Param('experimentId') experimentId: string): Observable<MessageEvent> {
     return this.live.experimentEvents(experimentId);
