@@ -9,6 +9,7 @@ import { ArtifactsModule } from './modules/artifacts/artifacts.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { ExperimentsModule } from './modules/experiments/experiments.module.js';
 import { HealthModule } from './modules/health/health.module.js';
+import { LiveModule } from './modules/live/live.module.js';
 import { IdempotencyModule } from './modules/idempotency/idempotency.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { MlflowModule } from './modules/mlflow/mlflow.module.js';
@@ -33,6 +34,7 @@ export class AppModule {
         MetricsModule,
         ParamsModule,
         ArtifactsModule,
+        LiveModule,
         // Last: its catch-all for unsupported MLflow routes must not shadow any other route.
         MlflowModule,
       ],

@@ -14,6 +14,7 @@ import { createFrontDoor, FrontDoorRequest } from './http/front-door.js';
 import { createHotWriteLane } from './http/hot-write-lane.js';
 import { createJsonBodyReader } from './http/json-body.js';
 import { AuthGate } from './modules/auth/auth-gate.js';
+import { LiveEventsService } from './modules/live/live-events.service.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
 import { MlflowRunsService } from './modules/mlflow/mlflow-runs.service.js';
 import { TelemetryService } from './modules/telemetry/telemetry.service.js';
@@ -147,7 +148,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     port,
     // Stop accepting and let the requests in flight finish first: Nest closes the HTTP server only
     // after its destroy hooks (the S3 client, the artifact collector), which those requests need.
-    close: () => (closing ??= drainHttpServer(server).then(() => app.close())),
+    // Live event streams never finish by themselves: they are ended first, or the drain would wait for them.
+    close: () =>
+      (closing ??= Promise.resolve()
+        .then(() => app.get(LiveEventsService).endAll())
+        .then(() => drainHttpServer(server))
+        .then(() => app.close())),
   };
 }
 

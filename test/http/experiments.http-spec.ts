@@ -1,5 +1,5 @@
 import type supertest from 'supertest';
-import { collectPages, ExperimentBody, factories, uniqueName } from '../support/factories.js';
+import { collectPages, ExperimentBody, factories, RunBody, uniqueName } from '../support/factories.js';
 import { EXPERIMENT_ID, expectError, expectTimeWithin, requestIdRecorder, unknownId } from '../support/http-checks.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 
@@ -59,7 +59,7 @@ describe('experiments over HTTP', () => {
   });
 
   describe('POST /api/v1/experiments', () => {
-    it('answers 201 with exactly id, name, config, lifecycle_stage, created_at and updated_at, times taken at creation', async () => {
+    it('answers 201 with exactly id, name, config, lifecycle_stage, created_at, updated_at and no runs yet, times taken at creation', async () => {
       const name = uniqueName();
       const before = Date.now();
       const response = await http()
@@ -75,6 +75,8 @@ describe('experiments over HTTP', () => {
         lifecycle_stage: 'active',
         created_at: expect.any(String),
         updated_at: expect.any(String),
+        run_count: 0,
+        last_activity_at: null,
       });
       expectTimeWithin(response.body.created_at, before, after);
       expect(response.body.updated_at).toBe(response.body.created_at);
@@ -285,6 +287,8 @@ describe('experiments over HTTP', () => {
         lifecycle_stage: 'active',
         created_at: expect.stringMatching(RFC3339_Z),
         updated_at: expect.stringMatching(RFC3339_Z),
+        run_count: 0,
+        last_activity_at: null,
       });
     });
 
@@ -320,6 +324,8 @@ describe('experiments over HTTP', () => {
               lifecycle_stage: 'active',
               created_at: expect.stringMatching(RFC3339_Z),
               updated_at: expect.stringMatching(RFC3339_Z),
+              run_count: 0,
+              last_activity_at: null,
             },
           ],
         });
@@ -341,6 +347,47 @@ describe('experiments over HTTP', () => {
       expect(all[all.length - 1].id).toBe('0');
       const times = all.map((experiment) => Date.parse(experiment.created_at));
       expect(times).toEqual([...times].sort((a, b) => b - a));
+    });
+
+    it("counts each experiment's runs that are not deleted, and gives the latest time one was created, started or ended", async () => {
+      const experiment = await make.experiment();
+      const untouched = await make.experiment();
+      const summary = async (id: string) => {
+        const listed = (await allExperiments()).find((candidate) => candidate.id === id);
+        const got = (await http().get(`/api/v1/experiments/${id}`).expect(200)).body as ExperimentBody;
+        expect(listed).toEqual(got);
+        return { run_count: got.run_count, last_activity_at: got.last_activity_at };
+      };
+
+      const first = await make.run(experiment.id);
+      expect(await summary(experiment.id)).toEqual({ run_count: 1, last_activity_at: first.created_at });
+      const second = await make.runningRun(experiment.id);
+      expect(await summary(experiment.id)).toEqual({ run_count: 2, last_activity_at: second.started_at });
+      const cancelled = (await http().post(`/api/v1/runs/${first.id}/complete`).send({ status: 'cancelled' }).expect(200)).body as RunBody;
+      expect(await summary(experiment.id)).toEqual({ run_count: 2, last_activity_at: cancelled.ended_at });
+
+      await http().post('/api/2.0/mlflow/runs/delete').send({ run_id: first.id }).expect(200);
+      expect(await summary(experiment.id)).toEqual({ run_count: 1, last_activity_at: second.started_at });
+      expect(await summary(untouched.id)).toEqual({ run_count: 0, last_activity_at: null });
+    });
+
+    it('gives every experiment of a page its own counts', async () => {
+      const experiments: ExperimentBody[] = [];
+      for (let runs = 0; runs < 3; runs += 1) {
+        const experiment = await make.experiment();
+        for (let index = 0; index < runs; index += 1) {
+          await make.run(experiment.id);
+        }
+        experiments.push(experiment);
+      }
+      const page = (await http().get('/api/v1/experiments').query({ max_results: 3 }).expect(200)).body as {
+        experiments: ExperimentBody[];
+      };
+      expect(page.experiments.map((experiment) => [experiment.id, experiment.run_count])).toEqual([
+        [experiments[2].id, 2],
+        [experiments[1].id, 1],
+        [experiments[0].id, 0],
+      ]);
     });
 
     it('pages with max_results and page_token: no duplicates, nothing missing, no next_page_token on the last page', async () => {

@@ -266,7 +266,8 @@ describe('platform over HTTP', () => {
     });
 
     it('marks as public (security [{}]) exactly the operations a key-protected server answers without the key', async () => {
-      const protectedServer = await startTestApp({ authType: 'api_key', apiKeys: ['docs-test-key-0123456789'] });
+      // No throttle: one refused request per operation, more than the default 20 a minute.
+      const protectedServer = await startTestApp({ authType: 'api_key', apiKeys: ['docs-test-key-0123456789'], authFailureLimit: 0 });
       try {
         const document = (await protectedServer.http().get('/docs-json').expect(200)).body as {
           paths: Record<string, Record<string, unknown>>;

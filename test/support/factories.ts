@@ -13,6 +13,8 @@ export interface ExperimentBody {
   lifecycle_stage: string;
   created_at: string;
   updated_at: string;
+  run_count: number;
+  last_activity_at: string | null;
 }
 
 export interface RunBody {

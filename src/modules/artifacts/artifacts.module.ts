@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { SERVER_CONFIG } from '../../config/config.module.js';
 import type { ServerConfig } from '../../config/server-config.js';
 import { ExperimentsModule } from '../experiments/experiments.module.js';
+import { ChangeFeedModule } from '../live/change-feed.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { ArtifactBlobRepository } from './artifact-blob.repository.js';
 import { ArtifactGarbageCollector } from './artifact-gc.service.js';
@@ -17,7 +18,7 @@ import { MlflowMultipartService } from './mlflow-multipart.service.js';
 import { MultipartUploadRepository } from './multipart-upload.repository.js';
 
 @Module({
-  imports: [RunsModule, ExperimentsModule],
+  imports: [RunsModule, ExperimentsModule, ChangeFeedModule],
   controllers: [ArtifactsController, MlflowArtifactsController],
   providers: [
     ArtifactsService,

@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
 import { ConflictError, NotFoundError } from '../../common/errors.js';
 import type { ServerConfig } from '../../config/server-config.js';
+import type { ChangeFeedService } from '../live/change-feed.service.js';
 import type { RunWriteTarget } from '../runs/run.repository.js';
 import type { RunsService } from '../runs/runs.service.js';
 import type { TelemetryService } from '../telemetry/telemetry.service.js';
@@ -84,6 +85,7 @@ function setup(
     gc as unknown as ArtifactGarbageCollector,
     telemetry as unknown as TelemetryService,
     { maxBodySize: 1000 } as ServerConfig,
+    { runChanged: jest.fn() } as unknown as ChangeFeedService,
   );
   return { service, calls, staged, artifacts, blobs, gc, transfer, telemetry };
 }

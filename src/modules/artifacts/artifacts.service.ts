@@ -7,6 +7,7 @@ import { toRfc3339 } from '../../common/time.js';
 import { SERVER_CONFIG } from '../../config/config.module.js';
 import type { ServerConfig } from '../../config/server-config.js';
 import type { RunWriteTarget } from '../runs/run.repository.js';
+import { ChangeFeedService } from '../live/change-feed.service.js';
 import { RunsService } from '../runs/runs.service.js';
 import { TelemetryService } from '../telemetry/telemetry.service.js';
 import { ArtifactBlobRepository } from './artifact-blob.repository.js';
@@ -82,6 +83,7 @@ export class ArtifactsService {
     private readonly gc: ArtifactGarbageCollector,
     private readonly telemetry: TelemetryService,
     @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
+    private readonly changes: ChangeFeedService,
   ) {}
 
   /**
@@ -222,6 +224,7 @@ export class ArtifactsService {
     if (hash === undefined) {
       throw new NotFoundError('Artifact', `${runId}/${key}`);
     }
+    this.changes.runChanged(run, ['artifacts']);
     await this.gc.collect([hash]);
   }
 
@@ -229,8 +232,11 @@ export class ArtifactsService {
    * Deletes the file `key` or everything in the folder `key/` ('' for every artifact of the
    * run), freeing blobs nothing else refers to. Returns how many artifacts were deleted.
    */
-  async removeFileOrFolder(runInternalId: number, key: string): Promise<number> {
-    const hashes = await this.artifacts.deleteFileOrFolder(runInternalId, key);
+  async removeFileOrFolder(run: RunWriteTarget, key: string): Promise<number> {
+    const hashes = await this.artifacts.deleteFileOrFolder(run.id, key);
+    if (hashes.length > 0) {
+      this.changes.runChanged(run, ['artifacts']);
+    }
     await this.gc.collect(hashes);
     return hashes.length;
   }
@@ -308,6 +314,7 @@ export class ArtifactsService {
         }
       }
       this.telemetry.countArtifactBytesReceived(staged.sizeBytes);
+      this.changes.runChanged(run, ['artifacts']);
       if (previousHash !== undefined && previousHash !== staged.hash) {
         await this.gc.collect([previousHash]);
       }

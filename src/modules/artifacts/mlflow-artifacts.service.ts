@@ -164,7 +164,7 @@ export class MlflowArtifactsService {
   async delete(artifactPath: string): Promise<Record<string, never>> {
     const located = await this.requireRunPath(requireSafePath(artifactPath));
     const run = await this.runs.requireWritable(located.runId);
-    await this.artifacts.removeFileOrFolder(run.id, located.key);
+    await this.artifacts.removeFileOrFolder(run, located.key);
     return {};
   }
 

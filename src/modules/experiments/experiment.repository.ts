@@ -10,6 +10,24 @@ export type NewExperiment = Omit<ExperimentEntity, 'id'>;
 
 const COLUMNS = 'id, public_id, name, config, artifact_location, lifecycle_stage, created_at, updated_at, deleted_at';
 
+/** What the experiment list shows of an experiment's runs. */
+export interface ExperimentRunStats {
+  /** Active (not deleted) runs. */
+  runCount: number;
+  /** The latest creation, start, end or recorded activity of those runs (ms); null with none. */
+  lastActivityAt: number | null;
+}
+
+/**
+ * A run's latest sign: the greatest of its times that are set. PostgreSQL's GREATEST skips
+ * NULLs; SQLite's multi-argument MAX is NULL if any argument is, so each falls back to
+ * created_at, which is always set.
+ */
+const RUN_LATEST_TIME = {
+  postgres: 'GREATEST(created_at, started_at, ended_at, last_activity_at)',
+  sqlite: 'MAX(created_at, COALESCE(started_at, created_at), COALESCE(ended_at, created_at), COALESCE(last_activity_at, created_at))',
+} as const;
+
 @Injectable()
 export class ExperimentRepository {
   /** internal id → public id; both are immutable, so entries never go stale. */
@@ -98,6 +116,29 @@ export class ExperimentRepository {
         ? [page.beforeId ?? Number.MAX_SAFE_INTEGER, page.limit + 1]
         : [page.beforeId ?? Number.MAX_SAFE_INTEGER, page.name, page.limit + 1],
     );
+  }
+
+  /**
+   * Run count and latest run activity of each experiment, in one aggregate query (the runs
+   * index by experiment serves it); experiments without active runs are absent from the map.
+   */
+  async runStatsFor(ids: readonly number[]): Promise<Map<number, ExperimentRunStats>> {
+    const stats = new Map<number, ExperimentRunStats>();
+    for (const chunk of chunksOf(ids)) {
+      const rows = await this.sql.queryTuples<[number, number, number | null]>(
+        `SELECT experiment_id, COUNT(*), MAX(${RUN_LATEST_TIME[this.sql.dialect]}) FROM runs
+         WHERE experiment_id IN (${placeholders(chunk.length)}) AND lifecycle_stage = 'active'
+         GROUP BY experiment_id`,
+        chunk,
+      );
+      for (const [experimentId, runCount, lastActivityAt] of rows) {
+        stats.set(Number(experimentId), {
+          runCount: Number(runCount),
+          lastActivityAt: lastActivityAt === null ? null : Number(lastActivityAt),
+        });
+      }
+    }
+    return stats;
   }
 
   /** Renames the experiment, or reports that the name is taken. */

@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../../common/errors.js';
 import { ExperimentResponseDto } from './dto/experiment.dto.js';
 import { ExperimentEntity } from './entities/experiment.entity.js';
-import { ExperimentRepository, NewExperiment } from './experiment.repository.js';
+import { ExperimentRepository, ExperimentRunStats, NewExperiment } from './experiment.repository.js';
 import { ExperimentsService, toExperimentResponse } from './experiments.service.js';
 
 const RFC3339_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -26,6 +26,13 @@ function fakeExperimentRepository() {
       return Promise.resolve(row ? { ...row } : undefined);
     }),
     publicIdOf: jest.fn((id: number) => Promise.resolve(rows.find((row) => row.id === id)?.public_id ?? 'missing')),
+    /** Run statistics the tests set by experiment id; others have no runs. */
+    runStats: new Map<number, ExperimentRunStats>(),
+    runStatsFor: jest.fn(function (this: { runStats: Map<number, ExperimentRunStats> }, ids: readonly number[]) {
+      return Promise.resolve(
+        new Map(ids.flatMap((id) => (this.runStats.has(id) ? [[id, this.runStats.get(id) as ExperimentRunStats]] : []))),
+      );
+    }),
     listActive: jest.fn((page: { beforeId?: number; limit: number }) =>
       Promise.resolve(
         rows
@@ -45,10 +52,20 @@ function setup() {
 }
 
 function expectPublicShape(dto: ExperimentResponseDto, internalIds: number[]): void {
-  expect(Object.keys(dto).sort()).toEqual(['config', 'created_at', 'id', 'lifecycle_stage', 'name', 'updated_at']);
+  expect(Object.keys(dto).sort()).toEqual([
+    'config',
+    'created_at',
+    'id',
+    'last_activity_at',
+    'lifecycle_stage',
+    'name',
+    'run_count',
+    'updated_at',
+  ]);
   expect(dto.id).toMatch(/^exp-[0-9a-f]{32}$/);
-  for (const value of Object.values(dto)) {
-    expect(typeof value).not.toBe('number');
+  // The run count is the only number: no internal id slips out.
+  for (const [field, value] of Object.entries(dto)) {
+    expect(field === 'run_count' || typeof value !== 'number').toBe(true);
   }
   // Not derived from a row id, in decimal or hex however padded. (A substring check failed at
   // random: 32 random hex digits contain a 4-digit row id now and then.)
@@ -178,6 +195,23 @@ describe('ExperimentsService.list', () => {
     }
   });
 
+  it('gives each experiment its run count and last activity, asking for the whole page at once', async () => {
+    const { service, experiments } = setup();
+    const busy = await service.create({ name: 'busy' });
+    const idle = await service.create({ name: 'idle' });
+    const busyRow = experiments.rows.find((row) => row.public_id === busy.id) as ExperimentEntity;
+    experiments.runStats.set(busyRow.id, { runCount: 2, lastActivityAt: Date.UTC(2025, 0, 2) });
+
+    const page = await service.list({});
+
+    expect(experiments.runStatsFor).toHaveBeenCalledTimes(1);
+    expect(page.experiments.map(({ id, run_count, last_activity_at }) => ({ id, run_count, last_activity_at }))).toEqual([
+      { id: idle.id, run_count: 0, last_activity_at: null },
+      { id: busy.id, run_count: 2, last_activity_at: '2025-01-02T00:00:00.000Z' },
+    ]);
+    await expect(service.get(busy.id)).resolves.toMatchObject({ run_count: 2, last_activity_at: '2025-01-02T00:00:00.000Z' });
+  });
+
   it('uses 100 as the default page size', async () => {
     const { service, experiments } = setup();
     await service.list({});
@@ -210,6 +244,12 @@ describe('toExperimentResponse', () => {
       lifecycle_stage: 'deleted',
       created_at: '1970-01-01T00:00:00.000Z',
       updated_at: '1970-01-01T00:00:01.000Z',
+      run_count: 0,
+      last_activity_at: null,
+    });
+    expect(toExperimentResponse(entity, { runCount: 3, lastActivityAt: 2000 })).toMatchObject({
+      run_count: 3,
+      last_activity_at: '1970-01-01T00:00:02.000Z',
     });
   });
 });

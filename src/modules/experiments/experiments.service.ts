@@ -2,15 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { ConflictError, NotFoundError } from '../../common/errors.js';
 import { newPublicId } from '../../common/ids.js';
 import { DEFAULT_PAGE_SIZE, decodePageToken, isAfterCursor, pageOf } from '../../common/paging.js';
-import { toRfc3339 } from '../../common/time.js';
+import { toRfc3339, toRfc3339OrNull } from '../../common/time.js';
 import { CreateExperimentDto, ExperimentListResponseDto, ExperimentResponseDto, ListExperimentsQueryDto } from './dto/experiment.dto.js';
 import { ExperimentEntity } from './entities/experiment.entity.js';
-import { ExperimentRepository } from './experiment.repository.js';
+import { ExperimentRepository, ExperimentRunStats } from './experiment.repository.js';
 import { searchPage, searchWindow } from '../../common/search/search-page.js';
 import type { ExperimentSearchPage, ExperimentSearchRequest } from './search/experiment-search.js';
 import { parseExperimentFilter, parseExperimentOrderBy } from './search/experiment-search-grammar.js';
 
-export function toExperimentResponse(entity: ExperimentEntity): ExperimentResponseDto {
+const NO_RUNS: ExperimentRunStats = { runCount: 0, lastActivityAt: null };
+
+export function toExperimentResponse(entity: ExperimentEntity, runs: ExperimentRunStats = NO_RUNS): ExperimentResponseDto {
   return {
     id: entity.public_id,
     name: entity.name,
@@ -18,6 +20,8 @@ export function toExperimentResponse(entity: ExperimentEntity): ExperimentRespon
     lifecycle_stage: entity.lifecycle_stage,
     created_at: toRfc3339(entity.created_at),
     updated_at: toRfc3339(entity.updated_at),
+    run_count: runs.runCount,
+    last_activity_at: toRfc3339OrNull(runs.lastActivityAt),
   };
 }
 
@@ -45,7 +49,9 @@ export class ExperimentsService {
   }
 
   async get(publicId: string): Promise<ExperimentResponseDto> {
-    return toExperimentResponse(await this.require(publicId));
+    const experiment = await this.require(publicId);
+    const stats = await this.experiments.runStatsFor([experiment.id]);
+    return toExperimentResponse(experiment, stats.get(experiment.id));
   }
 
   /** The experiment's entity, or NOT_FOUND. For other services of this server. */
@@ -80,7 +86,13 @@ export class ExperimentsService {
     const limit = query.max_results ?? DEFAULT_PAGE_SIZE;
     const cursor = decodePageToken(query.page_token, isAfterCursor);
     const rows = await this.experiments.listActive({ beforeId: cursor?.after, limit, name: query.name });
-    const page = pageOf(rows, limit, (last) => ({ after: last.id }), toExperimentResponse);
+    const stats = await this.experiments.runStatsFor(rows.slice(0, limit).map((row) => row.id));
+    const page = pageOf(
+      rows,
+      limit,
+      (last) => ({ after: last.id }),
+      (row) => toExperimentResponse(row, stats.get(row.id)),
+    );
     return { experiments: page.items, next_page_token: page.nextPageToken };
   }
 

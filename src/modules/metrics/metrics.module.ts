@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ChangeFeedModule } from '../live/change-feed.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { MetricBatchPipe, MetricPointPipe } from './metric-input.pipe.js';
 import { MetricRepository } from './metric.repository.js';
@@ -7,7 +8,7 @@ import { MetricSeriesService } from './metric-series.service.js';
 import { MetricsService } from './metrics.service.js';
 
 @Module({
-  imports: [RunsModule],
+  imports: [RunsModule, ChangeFeedModule],
   controllers: [MetricsController],
   providers: [MetricsService, MetricSeriesService, MetricRepository, MetricPointPipe, MetricBatchPipe],
   exports: [MetricsService, MetricRepository],

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { decodePageToken, encodePageToken } from '../../common/paging.js';
 import { InvalidRequestError } from '../../common/errors.js';
 import { toRfc3339 } from '../../common/time.js';
+import { ChangeFeedService } from '../live/change-feed.service.js';
 import { RunsService } from '../runs/runs.service.js';
 import { TelemetryService } from '../telemetry/telemetry.service.js';
 import { DEFAULT_HISTORY_PAGE, MetricBatchResponseDto, MetricListResponseDto, MetricPointDto, MetricQueryDto } from './dto/metric.dto.js';
@@ -60,18 +61,29 @@ export function decodeHistoryCursor(token: string | undefined, field = 'page_tok
   return parsed && { step: parsed.s, timestamp: parsed.t, value: Number(parsed.v), isNan: parsed.n };
 }
 
+/** The distinct keys of a batch of points, for the change feed. */
+export function metricKeysOf(points: readonly { key: string }[]): Set<string> {
+  const keys = new Set<string>();
+  for (const point of points) {
+    keys.add(point.key);
+  }
+  return keys;
+}
+
 @Injectable()
 export class MetricsService {
   constructor(
     private readonly metrics: MetricRepository,
     private readonly runs: RunsService,
     private readonly telemetry: TelemetryService,
+    private readonly changes: ChangeFeedService,
   ) {}
 
   async logMetric(runId: string, point: MetricPointInput): Promise<MetricPointDto> {
     const run = await this.runs.requireWritable(runId);
     await this.metrics.appendPoints(run.id, [point]);
     this.telemetry.countMetricPoints('v1', 1);
+    this.changes.runChanged(run, ['metrics'], [point.key]);
     return { key: point.key, step: point.step, value: point.value, timestamp: toRfc3339(point.timestamp) };
   }
 
@@ -79,6 +91,7 @@ export class MetricsService {
     const run = await this.runs.requireWritable(runId);
     await this.metrics.appendPoints(run.id, points);
     this.telemetry.countMetricPoints('v1', points.length);
+    this.changes.runChanged(run, ['metrics'], metricKeysOf(points));
     return { accepted: points.length };
   }
 

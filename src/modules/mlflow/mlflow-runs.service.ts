@@ -5,9 +5,11 @@ import { keyProblem } from '../../common/validation.js';
 import { SqlClient, SqlExecutor } from '../../database/sql-client.js';
 import { ExperimentEntity } from '../experiments/entities/experiment.entity.js';
 import { ExperimentsService } from '../experiments/experiments.service.js';
+import { ChangeFeedService } from '../live/change-feed.service.js';
+import { ChangeKind } from '../live/run-change.js';
 import { MetricRepository, StoredPoint } from '../metrics/metric.repository.js';
 import { metricValueJson } from '../metrics/metric-value-json.js';
-import { decodeHistoryCursor, encodeHistoryCursor } from '../metrics/metrics.service.js';
+import { decodeHistoryCursor, encodeHistoryCursor, metricKeysOf } from '../metrics/metrics.service.js';
 import { MAX_PARAM_VALUE_LENGTH } from '../params/dto/param.dto.js';
 import { ParamRepository } from '../params/param.repository.js';
 import { RunEntity } from '../runs/entities/run.entity.js';
@@ -168,6 +170,24 @@ function parseDatasetInput(input: MlflowFields): DatasetInput {
   return parsed;
 }
 
+/** What a log-batch changed: metrics, params, tags, and the status (the name) when it sets `mlflow.runName`. */
+function batchChangeKinds(points: number, params: number, tags: readonly MlflowTag[]): ChangeKind[] {
+  const kinds: ChangeKind[] = [];
+  if (points > 0) {
+    kinds.push('metrics');
+  }
+  if (params > 0) {
+    kinds.push('params');
+  }
+  if (tags.length > 0) {
+    kinds.push('tags');
+  }
+  if (tags.some((tag) => tag.key === RUN_NAME_TAG)) {
+    kinds.push('status');
+  }
+  return kinds;
+}
+
 interface RunContext {
   run: RunEntity;
   experiment: ExperimentEntity;
@@ -187,6 +207,7 @@ export class MlflowRunsService {
     private readonly history: MlflowHistoryRepository,
     private readonly runData: MlflowRunDataRepository,
     private readonly telemetry: TelemetryService,
+    private readonly changes: ChangeFeedService,
   ) {}
 
   async create(fields: MlflowFields): Promise<{ run: MlflowRun }> {
@@ -232,6 +253,7 @@ export class MlflowRunsService {
       await this.runs.upsertTags(created.id, [...tags.filter((tag) => tag.key !== RUN_NAME_TAG), { key: RUN_NAME_TAG, value: name }], tx);
       return created;
     });
+    this.changes.runChanged(run, ['created']);
     return { run: await this.runJsonOf({ run, experiment }) };
   }
 
@@ -254,6 +276,7 @@ export class MlflowRunsService {
         await this.runs.upsertTags(run.id, [{ key: RUN_NAME_TAG, value: runName }], tx);
       }
     });
+    this.changes.runChanged(run, runName === undefined ? ['status'] : ['status', 'tags']);
     const updated = await this.runs.findByPublicId(run.public_id);
     return { run_info: runInfoJson(updated ?? run, experiment) };
   }
@@ -261,19 +284,24 @@ export class MlflowRunsService {
   async delete(fields: MlflowFields): Promise<MlflowEmpty> {
     const { run } = await this.context(runIdOf(fields));
     await this.runs.setLifecycle(run.id, 'deleted', Date.now());
+    this.changes.runChanged(run, ['deleted']);
     return {};
   }
 
   async restore(fields: MlflowFields): Promise<MlflowEmpty> {
     const { run } = await this.context(runIdOf(fields));
     await this.runs.setLifecycle(run.id, 'active', Date.now());
+    // Back in the lists, as if created: pages add it again.
+    this.changes.runChanged(run, ['created']);
     return {};
   }
 
   async logMetric(fields: MlflowFields): Promise<MlflowEmpty> {
     const target = await this.runsService.requireWritable(runIdOf(fields));
-    await this.metrics.appendPoints(target.id, [parseMetric(fields, Date.now())]);
+    const point = parseMetric(fields, Date.now());
+    await this.metrics.appendPoints(target.id, [point]);
     this.telemetry.countMetricPoints('mlflow', 1);
+    this.changes.runChanged(target, ['metrics'], [point.key]);
     return {};
   }
 
@@ -283,6 +311,7 @@ export class MlflowRunsService {
     checkParam(param);
     const target = await this.runsService.requireWritable(runId);
     await this.sql.transaction((tx) => this.storeParams(target.id, runId, [param], tx));
+    this.changes.runChanged(target, ['params']);
     return {};
   }
 
@@ -292,6 +321,7 @@ export class MlflowRunsService {
     checkTag(tag);
     const target = await this.runsService.requireWritable(runId);
     await this.sql.transaction((tx) => this.storeTags(target.id, [tag], tx));
+    this.changes.runChanged(target, tag.key === RUN_NAME_TAG ? ['tags', 'status'] : ['tags']);
     return {};
   }
 
@@ -302,6 +332,7 @@ export class MlflowRunsService {
     if (!(await this.runs.deleteTag(target.id, key))) {
       throw new ResourceNotFoundError(`No tag with name: ${key} in run with id ${runId}`);
     }
+    this.changes.runChanged(target, ['tags']);
     return {};
   }
 
@@ -342,6 +373,9 @@ export class MlflowRunsService {
       // without an outer transaction it takes the faster synchronous path.
       await this.metrics.appendPoints(target.id, points);
       this.telemetry.countMetricPoints('mlflow', points.length);
+      if (points.length > 0) {
+        this.changes.runChanged(target, ['metrics'], metricKeysOf(points));
+      }
       return {};
     }
     await this.sql.transaction(async (tx) => {
@@ -350,6 +384,7 @@ export class MlflowRunsService {
       await this.storeTags(target.id, tags, tx);
     });
     this.telemetry.countMetricPoints('mlflow', points.length);
+    this.changes.runChanged(target, batchChangeKinds(points.length, params.length, tags), metricKeysOf(points));
     return {};
   }
 

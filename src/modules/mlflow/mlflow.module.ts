@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ExperimentsModule } from '../experiments/experiments.module.js';
+import { ChangeFeedModule } from '../live/change-feed.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { ParamsModule } from '../params/params.module.js';
 import { RunsModule } from '../runs/runs.module.js';
@@ -16,7 +17,7 @@ import { MlflowServerController, MlflowUnsupportedController } from './mlflow-se
  * changing one URL. Import it last: its catch-all answers what no other route matched.
  */
 @Module({
-  imports: [ExperimentsModule, RunsModule, MetricsModule, ParamsModule],
+  imports: [ExperimentsModule, RunsModule, MetricsModule, ParamsModule, ChangeFeedModule],
   controllers: [MlflowExperimentsController, MlflowRunsController, MlflowServerController, MlflowUnsupportedController],
   providers: [MlflowExperimentsService, MlflowRunsService, MlflowHistoryRepository, MlflowRunDataRepository],
 })

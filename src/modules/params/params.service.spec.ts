@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../../common/errors.js';
+import { ChangeFeedService } from '../live/change-feed.service.js';
 import { RunWriteTarget } from '../runs/run.repository.js';
 import { RunsService } from '../runs/runs.service.js';
 import { ParamValue } from './dto/param.dto.js';
@@ -10,8 +11,8 @@ import { ParamsService, decodeParamValue, encodeParamValue } from './params.serv
 const ACTIVE_RUN = 'run-active';
 const DELETED_RUN = 'run-deleted';
 const RUN_TARGETS: Record<string, RunWriteTarget> = {
-  [ACTIVE_RUN]: { id: 7001, lifecycle_stage: 'active', status: 'running', status_reason: null },
-  [DELETED_RUN]: { id: 7002, lifecycle_stage: 'deleted', status: 'running', status_reason: null },
+  [ACTIVE_RUN]: { id: 7001, public_id: ACTIVE_RUN, experiment_id: 1, lifecycle_stage: 'active', status: 'running', status_reason: null },
+  [DELETED_RUN]: { id: 7002, public_id: DELETED_RUN, experiment_id: 1, lifecycle_stage: 'deleted', status: 'running', status_reason: null },
 };
 
 /** An in-memory ParamRepository with the SQL one's insert-or-get semantics. */
@@ -62,8 +63,13 @@ function fakeRunsService() {
 function setup() {
   const params = fakeParamRepository();
   const runs = fakeRunsService();
-  const service = new ParamsService(params as unknown as ParamRepository, runs as unknown as RunsService);
-  return { service, params, runs };
+  const changes = { runChanged: jest.fn() };
+  const service = new ParamsService(
+    params as unknown as ParamRepository,
+    runs as unknown as RunsService,
+    changes as unknown as ChangeFeedService,
+  );
+  return { service, params, runs, changes };
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<Error> {
@@ -99,6 +105,14 @@ describe('ParamsService.logParam', () => {
     expect(params.insertOrGet).toHaveBeenCalledWith({ run_id: 7001, key: 'lr', value: '0.001', value_type: 'number' });
   });
 
+  it('reports a new param to the change feed, and not the same one logged again', async () => {
+    const { service, changes } = setup();
+    await service.logParam(ACTIVE_RUN, { key: 'lr', value: 0.001 });
+    await service.logParam(ACTIVE_RUN, { key: 'lr', value: 0.001 });
+    expect(changes.runChanged).toHaveBeenCalledTimes(1);
+    expect(changes.runChanged).toHaveBeenCalledWith(RUN_TARGETS[ACTIVE_RUN], ['params']);
+  });
+
   it.each<[ParamValue]>([['adam'], [64], [0.5], [true], [false], ['']])('accepts the same value %j again', async (value) => {
     const { service, params } = setup();
     await service.logParam(ACTIVE_RUN, { key: 'p', value });
@@ -132,7 +146,14 @@ describe('ParamsService.logParam', () => {
 
   it('keeps params of different runs and keys apart', async () => {
     const { service, params } = setup();
-    RUN_TARGETS['run-other'] = { id: 7003, lifecycle_stage: 'active', status: 'running', status_reason: null };
+    RUN_TARGETS['run-other'] = {
+      id: 7003,
+      public_id: 'run-other',
+      experiment_id: 1,
+      lifecycle_stage: 'active',
+      status: 'running',
+      status_reason: null,
+    };
     try {
       await service.logParam(ACTIVE_RUN, { key: 'p', value: 1 });
       await expect(service.logParam('run-other', { key: 'p', value: 2 })).resolves.toEqual({ key: 'p', value: 2 });

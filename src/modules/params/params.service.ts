@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConflictError } from '../../common/errors.js';
 import { decodePageToken, pageOf } from '../../common/paging.js';
+import { ChangeFeedService } from '../live/change-feed.service.js';
 import { RunsService } from '../runs/runs.service.js';
 import { LogParamDto, ParamDto, ParamListResponseDto, ParamPageQueryDto, ParamValue } from './dto/param.dto.js';
 import { ParamEntity, ParamValueType } from './entities/param.entity.js';
@@ -36,6 +37,7 @@ export class ParamsService {
   constructor(
     private readonly params: ParamRepository,
     private readonly runs: RunsService,
+    private readonly changes: ChangeFeedService,
   ) {}
 
   /**
@@ -45,7 +47,10 @@ export class ParamsService {
   async logParam(runId: string, dto: LogParamDto): Promise<ParamDto> {
     const run = await this.runs.requireWritable(runId);
     const encoded = encodeParamValue(dto.value);
-    const { stored } = await this.params.insertOrGet({ run_id: run.id, key: dto.key, ...encoded });
+    const { stored, created } = await this.params.insertOrGet({ run_id: run.id, key: dto.key, ...encoded });
+    if (created) {
+      this.changes.runChanged(run, ['params']);
+    }
     if (stored.value !== encoded.value || stored.value_type !== encoded.value_type) {
       throw new ConflictError(
         `param '${dto.key}' of run ${runId} is already ${JSON.stringify(decodeParamValue(stored))}; params cannot change once logged`,

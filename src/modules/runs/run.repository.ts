@@ -10,6 +10,8 @@ export type NewRun = Omit<RunEntity, 'id'>;
 /** What a write to a run needs to know about it. */
 export interface RunWriteTarget {
   id: number;
+  public_id: string;
+  experiment_id: number;
   lifecycle_stage: RunEntity['lifecycle_stage'];
   status: RunEntity['status'];
   status_reason: string | null;
@@ -64,7 +66,10 @@ export class RunRepository {
 
   /** The internal id and lifecycle of a run, for the write paths (metrics, params, artifacts). */
   findWriteTarget(publicId: string, db: SqlExecutor = this.sql): Promise<RunWriteTarget | undefined> {
-    return db.queryOne<RunWriteTarget>('SELECT id, lifecycle_stage, status, status_reason FROM runs WHERE public_id = ?', [publicId]);
+    return db.queryOne<RunWriteTarget>(
+      'SELECT id, public_id, experiment_id, lifecycle_stage, status, status_reason FROM runs WHERE public_id = ?',
+      [publicId],
+    );
   }
 
   /** Runs of one experiment, newest first, `limit + 1` rows so the caller can tell if more follow. */

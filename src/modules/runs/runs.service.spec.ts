@@ -4,6 +4,7 @@ import { encodePageToken } from '../../common/paging.js';
 import { ExperimentEntity } from '../experiments/entities/experiment.entity.js';
 import { ExperimentRepository } from '../experiments/experiment.repository.js';
 import { ExperimentsService } from '../experiments/experiments.service.js';
+import { ChangeFeedService } from '../live/change-feed.service.js';
 import { CompletionStatus, RunResponseDto } from './dto/run.dto.js';
 import { RunEntity, RunStatus } from './entities/run.entity.js';
 import { NewRun, RunRepository, StatusChange } from './run.repository.js';
@@ -49,7 +50,18 @@ function fakeRunRepository() {
     }),
     findWriteTarget: jest.fn((publicId: string) => {
       const row = rows.find((candidate) => candidate.public_id === publicId);
-      return Promise.resolve(row ? { id: row.id, lifecycle_stage: row.lifecycle_stage } : undefined);
+      return Promise.resolve(
+        row
+          ? {
+              id: row.id,
+              public_id: row.public_id,
+              experiment_id: row.experiment_id,
+              lifecycle_stage: row.lifecycle_stage,
+              status: row.status,
+              status_reason: row.status_reason,
+            }
+          : undefined,
+      );
     }),
     listByExperiment: jest.fn((experimentId: number, page: { beforeId?: number; limit: number }) =>
       Promise.resolve(
@@ -97,8 +109,14 @@ function setup() {
   const experimentRepository = fakeExperimentRepository();
   const experiments = new ExperimentsService(experimentRepository as unknown as ExperimentRepository);
   const activity = { touch: jest.fn(), lastActivity: (_id: number, stored: number | null) => stored };
-  const service = new RunsService(runs as unknown as RunRepository, experiments, activity as unknown as RunActivityService);
-  return { service, runs, experimentRepository, activity };
+  const changes = { runChanged: jest.fn() };
+  const service = new RunsService(
+    runs as unknown as RunRepository,
+    experiments,
+    activity as unknown as RunActivityService,
+    changes as unknown as ChangeFeedService,
+  );
+  return { service, runs, experimentRepository, activity, changes };
 }
 
 /** Puts a run straight into the fake store in the given state. */
@@ -243,6 +261,27 @@ describe('RunsService.get', () => {
   });
 });
 
+describe('RunsService changes for live streams', () => {
+  it('reports a created run, and a status change, to the change feed', async () => {
+    const { service, runs, changes } = setup();
+    const run = await service.create({ experiment_id: EXPERIMENT.public_id, name: 'live' });
+    expect(changes.runChanged).toHaveBeenLastCalledWith(expect.objectContaining({ public_id: run.id, experiment_id: EXPERIMENT_ID }), [
+      'created',
+    ]);
+    await service.start(run.id);
+    expect(changes.runChanged).toHaveBeenLastCalledWith(expect.objectContaining({ public_id: run.id }), ['status']);
+    expect(changes.runChanged).toHaveBeenCalledTimes(2);
+    expect(runs.rows).toHaveLength(1);
+  });
+
+  it('reports nothing for a refused transition', async () => {
+    const { service, runs, changes } = setup();
+    const seeded = seedRun(runs, { status: 'success' });
+    await errorOf(service.start(seeded.public_id));
+    expect(changes.runChanged).not.toHaveBeenCalled();
+  });
+});
+
 describe('RunsService status transitions', () => {
   it('starts a pending run: running, with started_at set', async () => {
     const { service, runs } = setup();
@@ -344,20 +383,35 @@ describe('RunsService.requireWritable / requireReadable', () => {
   it('gives the write target of an active run', async () => {
     const { service, runs } = setup();
     const seeded = seedRun(runs);
-    await expect(service.requireWritable(seeded.public_id)).resolves.toEqual({ id: seeded.id, lifecycle_stage: 'active' });
+    await expect(service.requireWritable(seeded.public_id)).resolves.toMatchObject({
+      id: seeded.id,
+      public_id: seeded.public_id,
+      experiment_id: seeded.experiment_id,
+      lifecycle_stage: 'active',
+    });
   });
 
   it('lets terminal runs take writes', async () => {
     const { service, runs } = setup();
     const seeded = seedRun(runs, { status: 'success' });
-    await expect(service.requireWritable(seeded.public_id)).resolves.toEqual({ id: seeded.id, lifecycle_stage: 'active' });
+    await expect(service.requireWritable(seeded.public_id)).resolves.toMatchObject({
+      id: seeded.id,
+      public_id: seeded.public_id,
+      experiment_id: seeded.experiment_id,
+      lifecycle_stage: 'active',
+    });
   });
 
   it('refuses writes to a deleted run with CONFLICT, but lets it be read', async () => {
     const { service, runs } = setup();
     const seeded = seedRun(runs, { lifecycle_stage: 'deleted' });
     expect(await errorOf(service.requireWritable(seeded.public_id))).toBeInstanceOf(ConflictError);
-    await expect(service.requireReadable(seeded.public_id)).resolves.toEqual({ id: seeded.id, lifecycle_stage: 'deleted' });
+    await expect(service.requireReadable(seeded.public_id)).resolves.toMatchObject({
+      id: seeded.id,
+      public_id: seeded.public_id,
+      experiment_id: seeded.experiment_id,
+      lifecycle_stage: 'deleted',
+    });
   });
 
   it('answers NOT_FOUND for an unknown run either way', async () => {

@@ -5,6 +5,7 @@ import { DEFAULT_PAGE_SIZE, decodePageToken, isAfterCursor, pageOf } from '../..
 import { toRfc3339, toRfc3339OrNull } from '../../common/time.js';
 import { PageQueryDto } from '../../common/validation.js';
 import { ExperimentsService } from '../experiments/experiments.service.js';
+import { ChangeFeedService } from '../live/change-feed.service.js';
 import { CompleteRunDto, CreateRunDto, RunListResponseDto, RunResponseDto } from './dto/run.dto.js';
 import { RunEntity, RunStatus } from './entities/run.entity.js';
 import { randomRunName } from './run-names.js';
@@ -47,6 +48,7 @@ export class RunsService {
     private readonly runs: RunRepository,
     private readonly experiments: ExperimentsService,
     private readonly activity: RunActivityService,
+    private readonly changes: ChangeFeedService,
   ) {}
 
   async create(dto: CreateRunDto): Promise<RunResponseDto> {
@@ -70,6 +72,7 @@ export class RunsService {
       deleted_at: null,
       last_activity_at: null,
     });
+    this.changes.runChanged(run, ['created']);
     return toRunResponse(run, experiment.public_id);
   }
 
@@ -125,6 +128,7 @@ export class RunsService {
     this.activity.touch(target.id);
     if (target.status === 'failed' && target.status_reason?.startsWith(SILENT_RUN_REASON_PREFIX)) {
       await this.runs.revive(target.id, SILENT_RUN_REASON_PREFIX, Date.now());
+      this.changes.runChanged(target, ['status']);
       return { ...target, status: 'running', status_reason: null };
     }
     return target;
@@ -148,6 +152,7 @@ export class RunsService {
   private async transition(publicId: string, change: Omit<StatusChange, 'at'>): Promise<RunResponseDto> {
     const updated = await this.runs.changeStatus(publicId, { ...change, at: Date.now() });
     if (updated) {
+      this.changes.runChanged(updated, ['status']);
       return this.respond(updated);
     }
     const current = await this.runs.findByPublicId(publicId);

@@ -37,6 +37,19 @@ export class ExperimentResponseDto {
 
   @ApiProperty({ format: 'date-time', example: '2024-12-05T10:30:00.000Z' })
   updated_at!: string;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 12, description: 'number of its runs that are not deleted' })
+  run_count!: number;
+
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    nullable: true,
+    example: '2024-12-05T11:02:17.000Z',
+    description:
+      'the latest time one of those runs was created, started, ended or logged to (recorded every few seconds); null with no runs',
+  })
+  last_activity_at!: string | null;
 }
 
 export class ExperimentListResponseDto {
