@@ -59,7 +59,8 @@ describe('AuthGate with --auth-type api_key', () => {
   it.each([
     '/api/v1/experiments',
     '/no/such/route',
-    '/',
+    '/index.htm',
+    '/assets/',
     '/healthz',
     '/health/live/extra',
     '/HEALTH',
@@ -67,6 +68,11 @@ describe('AuthGate with --auth-type api_key', () => {
     '/api/2.0/mlflow/runs/log-metric',
   ])('refuses %s without a key, known route or not', async (url) => {
     await expect(admit(gateWith(), requestTo(url))).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+
+  it('admits GET / (the dashboard page asks for the key itself) but refuses other methods on it', async () => {
+    await expect(admit(gateWith(), requestTo('/'))).resolves.toBeUndefined();
+    await expect(admit(gateWith(), { ...requestTo('/'), method: 'POST' })).rejects.toBeInstanceOf(UnauthorizedError);
   });
 
   it.each([
