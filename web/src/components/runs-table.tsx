@@ -146,22 +146,29 @@ export function RunsTable(props: RunsTableProps) {
   const paddingTop = items.length > 0 ? items[0].start - HEADER_HEIGHT : 0;
   const paddingBottom = items.length > 0 ? virtualizer.getTotalSize() - (items[items.length - 1].end - HEADER_HEIGHT) : 0;
 
-  // Live rows inserted above the view must not push what the user is reading down: keep the
-  // top visible row where it was.
-  const anchor = useRef<{ id: string; index: number } | null>(null);
+  // Live rows inserted above the view must not push what the user is reading down: the row at
+  // the top of the view (the anchor) stays there when the rows change under the same sort.
+  const sortKey = sort ? `${sort.id}:${sort.desc}` : '';
+  const anchor = useRef<{ id: string; index: number; sortKey: string } | null>(null);
+  const shownRows = useRef(sortedRows);
+  const rememberAnchor = (): void => {
+    const element = scrollRef.current;
+    const index = element ? Math.floor(element.scrollTop / ROW_HEIGHT) : 0;
+    const row = shownRows.current[index];
+    anchor.current = element && element.scrollTop > 0 && row ? { id: row.id, index, sortKey } : null;
+  };
   useLayoutEffect(() => {
     const element = scrollRef.current;
     const previous = anchor.current;
-    if (element && previous && element.scrollTop > 0) {
+    shownRows.current = sortedRows;
+    if (element && previous && previous.sortKey === sortKey) {
       const index = sortedRows.findIndex((row) => row.id === previous.id);
       if (index >= 0 && index !== previous.index) {
         element.scrollTop += (index - previous.index) * ROW_HEIGHT;
       }
     }
+    rememberAnchor();
   }, [sortedRows]);
-  const firstVisible = items.find((item) => item.end - HEADER_HEIGHT > (scrollRef.current?.scrollTop ?? 0));
-  anchor.current =
-    firstVisible && sortedRows[firstVisible.index] ? { id: sortedRows[firstVisible.index].id, index: firstVisible.index } : null;
 
   useEffect(() => {
     if (sortedRows.length > 0 || !loading) {
@@ -210,7 +217,7 @@ export function RunsTable(props: RunsTableProps) {
 
   return (
     <div className="runs-table" data-testid="runs-table" data-row-count={rows.length} data-loading={loading ? 'true' : 'false'}>
-      <div className="runs-scroll" ref={scrollRef}>
+      <div className="runs-scroll" ref={scrollRef} onScroll={rememberAnchor}>
         <table aria-rowcount={rows.length + 1}>
           <colgroup>
             <col style={{ width: 40 }} />

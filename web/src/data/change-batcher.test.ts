@@ -28,20 +28,20 @@ describe('ChangeBatcher', () => {
     await vi.advanceTimersByTimeAsync(999);
     expect(batches).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
-    expect(batches).toEqual([['a', 'b', 'c'], ['d', 'e']]);
+    expect(batches).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'e'],
+    ]);
     batcher.dispose();
   });
 
   it('never overlaps a slow refresh, and keeps going after one fails', async () => {
     const batches: string[][] = [];
     let finish: () => void = () => undefined;
-    const batcher = new ChangeBatcher(
-      (ids) => {
-        batches.push(ids);
-        return batches.length === 1 ? new Promise<void>((_resolve, reject) => (finish = () => reject(new Error('down')))) : Promise.resolve();
-      },
-      100,
-    );
+    const batcher = new ChangeBatcher((ids) => {
+      batches.push(ids);
+      return batches.length === 1 ? new Promise<void>((_resolve, reject) => (finish = () => reject(new Error('down')))) : Promise.resolve();
+    }, 100);
     batcher.add(['a']);
     await vi.advanceTimersByTimeAsync(0);
     batcher.add(['b']);

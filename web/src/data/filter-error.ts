@@ -52,7 +52,10 @@ export function tokenSpanAt(filter: string, position: number): TokenSpan {
 }
 
 /** The filter cut in three around the offending token, for rendering with a highlight; null if the message names no position. */
-export function locateFilterError(filter: string, message: string): { before: string; token: string; after: string; position: number } | null {
+export function locateFilterError(
+  filter: string,
+  message: string,
+): { before: string; token: string; after: string; position: number } | null {
   const position = errorPosition(message);
   if (position === null) {
     return null;

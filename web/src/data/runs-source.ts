@@ -58,7 +58,12 @@ export function liveFilter(filter: string, runIds: readonly string[]): string {
 }
 
 /** The current rows of the given runs that match `filter` (ids absent from the answer no longer match or are gone). */
-export async function fetchRunsMatching(experimentId: string, filter: string, runIds: readonly string[], signal: AbortSignal): Promise<RunRow[]> {
+export async function fetchRunsMatching(
+  experimentId: string,
+  filter: string,
+  runIds: readonly string[],
+  signal: AbortSignal,
+): Promise<RunRow[]> {
   const rows: RunRow[] = [];
   for (let start = 0; start < runIds.length; start += LIVE_BATCH_SIZE) {
     const batch = runIds.slice(start, start + LIVE_BATCH_SIZE);
@@ -67,4 +72,3 @@ export async function fetchRunsMatching(experimentId: string, filter: string, ru
   }
   return rows;
 }
-

@@ -31,7 +31,11 @@ describe('runs view in the hash query', () => {
   });
 
   it('drops what is empty from the query', () => {
-    const query = writeRunsView(new URLSearchParams('filter=a&sort=name:asc&columns=params.x'), { filter: '  ', columns: null, sort: null });
+    const query = writeRunsView(new URLSearchParams('filter=a&sort=name:asc&columns=params.x'), {
+      filter: '  ',
+      columns: null,
+      sort: null,
+    });
     expect(query.toString()).toBe('');
   });
 });
