@@ -3,7 +3,17 @@ import type { SeriesBucket } from '../api/types';
 import { bucketsToColumns, buildChartData, dropNonPositive, ema, lastPoint, unionSorted } from './series';
 
 function bucket(step: number, min: number | null, max: number | null, last: number | string | null, at: number): SeriesBucket {
-  return { start_step: step - 1, end_step: step, first_step: step - 1, last_step: step, count: 2, min, max, last, last_timestamp: new Date(at).toISOString() };
+  return {
+    start_step: step - 1,
+    end_step: step,
+    first_step: step - 1,
+    last_step: step,
+    count: 2,
+    min,
+    max,
+    last,
+    last_timestamp: new Date(at).toISOString(),
+  };
 }
 
 const T0 = Date.parse('2024-01-01T00:00:00Z');
@@ -32,7 +42,10 @@ describe('bucketsToColumns', () => {
   });
 
   it('keeps NaN and Infinity out of the plot but remembers them as sent', () => {
-    const columns = bucketsToColumns([bucket(1, null, null, 'NaN', T0), bucket(2, 1, 'Infinity' as unknown as number, 'Infinity', T0)], 'step');
+    const columns = bucketsToColumns(
+      [bucket(1, null, null, 'NaN', T0), bucket(2, 1, 'Infinity' as unknown as number, 'Infinity', T0)],
+      'step',
+    );
     expect(columns.last).toEqual([null, null]);
     expect(columns.max).toEqual([null, null]);
     expect(columns.lastRaw).toEqual(['NaN', 'Infinity']);
@@ -70,7 +83,12 @@ describe('buildChartData', () => {
 
   it('lays out one run as x, min, max, last with the band edges in the slots', () => {
     const chart = buildChartData([one], { logScale: false, smoothing: 0 });
-    expect(chart.data).toEqual([[1, 3], [0.5, -1], [9, 0.7], [0.6, 0.45]]);
+    expect(chart.data).toEqual([
+      [1, 3],
+      [0.5, -1],
+      [9, 0.7],
+      [0.6, 0.45],
+    ]);
     expect(chart.slots).toEqual([{ min: 1, max: 2, last: 3, smooth: -1 }]);
     expect(chart.dropped).toBe(0);
   });

@@ -27,7 +27,12 @@ export interface StepWindow {
  * points currently drawn inside the range (plus the neighbour on each side), since a run's
  * step ↔ time relation is only known from its points. Null when nothing can be asked for.
  */
-export function stepWindow(range: XRange, xMode: XMode, points: number, drawn?: { x: readonly number[]; steps: readonly number[] }): StepWindow | null {
+export function stepWindow(
+  range: XRange,
+  xMode: XMode,
+  points: number,
+  drawn?: { x: readonly number[]; steps: readonly number[] },
+): StepWindow | null {
   let start: number;
   let end: number;
   if (xMode === 'step') {
