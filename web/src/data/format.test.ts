@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatMetric, relativeTime } from './format';
+import { formatBytes, formatDateTime, formatDuration, formatMetric, formatValue, relativeTime } from './format';
 
 const NOW = Date.parse('2024-05-10T12:00:00Z');
 
@@ -38,5 +38,36 @@ describe('formatMetric', () => {
     expect(formatMetric(0.00001234)).toBe('1.2340e-5');
     expect(formatMetric(Number.NaN)).toBe('NaN');
     expect(formatMetric(-Infinity)).toBe('-Infinity');
+  });
+});
+
+describe('formatValue', () => {
+  it('formats numbers like formatMetric, passes text through and marks absence', () => {
+    expect(formatValue(0.123456789)).toBe('0.123457');
+    expect(formatValue('NaN')).toBe('NaN');
+    expect(formatValue(null)).toBe('—');
+    expect(formatValue(undefined)).toBe('—');
+  });
+});
+
+describe('formatDateTime', () => {
+  it('accepts epoch ms or ISO text and marks absent or unreadable times', () => {
+    const time = new Date(2024, 4, 1, 14, 3, 22).getTime();
+    expect(formatDateTime(time)).toBe('2024-05-01 14:03:22');
+    expect(formatDateTime(new Date(time).toISOString())).toBe('2024-05-01 14:03:22');
+    expect(formatDateTime(null)).toBe('—');
+    expect(formatDateTime('not a date')).toBe('—');
+  });
+});
+
+describe('formatBytes', () => {
+  it('uses binary units with one decimal below 10', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1023)).toBe('1023 B');
+    expect(formatBytes(1024)).toBe('1.0 KiB');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(200 * 1024 * 1024)).toBe('200 MiB');
+    expect(formatBytes(5 * 1024 ** 3)).toBe('5.0 GiB');
+    expect(formatBytes(-1)).toBe('—');
   });
 });

@@ -45,9 +45,15 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(ms / DAY)} d ${Math.floor((ms % DAY) / HOUR)} h`;
 }
 
-/** A local date and time to the second, "2024-05-01 14:03:22", stable in width for table columns. */
-export function formatDateTime(time: number): string {
+/** A local date and time to the second, "2024-05-01 14:03:22", stable in width for table columns; "—" when absent. */
+export function formatDateTime(time: number | string | null | undefined): string {
+  if (time === null || time === undefined || time === '') {
+    return '—';
+  }
   const date = new Date(time);
+  if (Number.isNaN(date.getTime())) {
+    return '—';
+  }
   const pad = (value: number): string => String(value).padStart(2, '0');
   return (
     `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
@@ -68,4 +74,30 @@ export function formatMetric(value: number): string {
     return value.toExponential(4);
   }
   return String(Number(value.toPrecision(6)));
+}
+
+/** Like formatMetric, for values that may be absent or already text (MLflow sends "NaN" as a string). */
+export function formatValue(value: number | string | null | undefined): string {
+  if (value === null || value === undefined) {
+    return '—';
+  }
+  return typeof value === 'string' ? value : formatMetric(value);
+}
+
+/** Human-readable byte sizes in binary units: 0 B, 1023 B, 1.0 KiB, 1.5 MiB … */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) {
+    return '—';
+  }
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  if (unit === 0) {
+    return `${bytes} B`;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value).toString()} ${units[unit]}`;
 }
