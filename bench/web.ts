@@ -371,7 +371,14 @@ async function measureRunPageInApp(browser: Browser, url: string, seeded: Seeded
         result.samples.push(draw.t - started);
       }
       await page.evaluate(`location.hash = '#/'`);
-      await page.waitForFunction(`document.querySelector('[data-testid="metric-chart"]') === null`);
+      // (Polled with evaluate: waitForFunction would eval a string in the page, which its CSP forbids.)
+      const deadline = Date.now() + WAIT_MS;
+      while (await page.evaluate<boolean>(`document.querySelector('[data-testid="metric-chart"]') !== null`)) {
+        if (Date.now() > deadline) {
+          throw new Error('the run page stayed on screen after navigating back to #/');
+        }
+        await sleep(50);
+      }
       await sleep(200);
     }
   } finally {
