@@ -160,7 +160,7 @@ async function waitForProbe<T>(page: Page, what: string, found: (probe: ProbeSta
 /** A hint for a timeout: a page without the instrumentation is most likely a placeholder. */
 function hintFor(probe: ProbeState): string {
   if (probe.marks.length === 0 && probe.charts.length === 0) {
-    return ' (the page made no entrenar:* mark and drew no [data-testid="metric-chart"]: is it still a placeholder?)';
+    return ' (the page made no entrenar:* mark and drew no chart: is it still a placeholder without the WEB.md instrumentation?)';
   }
   return '';
 }

@@ -5,8 +5,10 @@
 // Debian's chromium at 1366×800 and saves docs/screenshots/{experiments,runs,run,compare,run-dark}.png
 // (another folder: `node dist/scripts/readme-screenshots.js <dir>`). Each shot waits for the page's
 // instrumentation (WEB.md: rows visible, every chart drawn with data); a page that never gets there
-// fails the script and writes no picture of itself.
-import { mkdirSync } from 'node:fs';
+// fails the script, and then no picture is written at all (all five or none, so a half-built
+// dashboard never ends up in the README).
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
@@ -17,6 +19,7 @@ const OUT_DIR = path.resolve(process.argv[2] ?? 'docs/screenshots');
 const VIEWPORT = { width: 1366, height: 800 };
 const STEPS = 2000;
 const WAIT_MS = 30_000;
+const SHOTS = ['experiments', 'runs', 'run', 'compare', 'run-dark'];
 
 /** A fixed pseudo-random sequence, so the demo (and its pictures) come out the same every time. */
 function random(seed: number): () => number {
@@ -273,6 +276,7 @@ async function until(page: Page, expression: string): Promise<void> {
 
 async function shoot(
   browser: Browser,
+  directory: string,
   theme: 'light' | 'dark',
   name: string,
   url: string,
@@ -296,9 +300,7 @@ async function shoot(
     // Let the last frame (fonts, transitions) settle.
     await page.evaluate('document.fonts.ready.then(() => true)');
     await page.waitForTimeout(400);
-    const file = path.join(OUT_DIR, `${name}.png`);
-    await page.screenshot({ path: file });
-    console.log(`wrote ${path.relative(process.cwd(), file)}`);
+    await page.screenshot({ path: path.join(directory, `${name}.png`) });
   } finally {
     await context.close();
   }
@@ -307,33 +309,41 @@ async function shoot(
 async function main(): Promise<void> {
   let server: ServerProcess | undefined;
   let browser: Browser | undefined;
+  const staging = mkdtempSync(path.join(os.tmpdir(), 'entrenar-screenshots-'));
   try {
     server = await startEntrenar();
     const url = server.url;
     const demo = await seedDemo(url);
     console.log(`seeded the demo on ${url}`);
     browser = await launchChromium();
-    mkdirSync(OUT_DIR, { recursive: true });
     const chartsDrawn = (page: Page) => until(page, CHARTS_DRAWN);
     const runUrl = `${url}/#/experiments/${encodeURIComponent(demo.experimentId)}/runs/${encodeURIComponent(demo.bestRunId)}`;
-    await shoot(browser, 'light', 'experiments', `${url}/#/`, (page) =>
+    await shoot(browser, staging, 'light', 'experiments', `${url}/#/`, (page) =>
       page.getByText('resnet50-imagenet').first().waitFor({ timeout: WAIT_MS }),
     );
-    await shoot(browser, 'light', 'runs', `${url}/#/experiments/${encodeURIComponent(demo.experimentId)}`, (page) =>
+    await shoot(browser, staging, 'light', 'runs', `${url}/#/experiments/${encodeURIComponent(demo.experimentId)}`, (page) =>
       until(page, ROWS_VISIBLE),
     );
-    await shoot(browser, 'light', 'run', runUrl, chartsDrawn);
+    await shoot(browser, staging, 'light', 'run', runUrl, chartsDrawn);
     await shoot(
       browser,
+      staging,
       'light',
       'compare',
       `${url}/#/compare-runs?runs=${encodeURIComponent(JSON.stringify(demo.compareRunIds))}`,
       chartsDrawn,
     );
-    await shoot(browser, 'dark', 'run-dark', runUrl, chartsDrawn);
+    await shoot(browser, staging, 'dark', 'run-dark', runUrl, chartsDrawn);
+    mkdirSync(OUT_DIR, { recursive: true });
+    for (const name of SHOTS) {
+      const file = path.join(OUT_DIR, `${name}.png`);
+      copyFileSync(path.join(staging, `${name}.png`), file);
+      console.log(`wrote ${path.relative(process.cwd(), file)}`);
+    }
   } finally {
     await browser?.close();
     await server?.stop();
+    rmSync(staging, { recursive: true, force: true });
   }
 }
 
