@@ -30,7 +30,8 @@ describe('the dashboard shell in Chromium, with --auth-type api_key', () => {
     // Another page of the same tab's session does not ask again.
     await page.goto(`${dashboard.url}/#/experiments/0`);
     await page.reload();
-    await page.waitForLoadState('networkidle');
+    // The experiment page holds a live event stream open, so the network never goes idle: wait for its runs instead.
+    await page.locator('[data-testid="runs-table"][data-loading="false"]').waitFor();
     expect(await page.getByRole('dialog', { name: 'API key' }).count()).toBe(0);
     const apiCalls = requests.filter((request) => new URL(request.url).pathname.startsWith('/api/'));
     expect(apiCalls.length).toBeGreaterThan(0);
