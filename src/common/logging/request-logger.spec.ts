@@ -20,9 +20,13 @@ class FakeResponse extends EventEmitter {
   statusCode = 200;
   writableEnded = false;
   writableFinished = false;
+  headersSent = false;
   readonly headers = new Map<string, string>();
   setHeader(name: string, value: string): void {
     this.headers.set(name.toLowerCase(), value);
+  }
+  getHeader(name: string): string | undefined {
+    return this.headers.get(name.toLowerCase());
   }
 }
 
@@ -69,6 +73,18 @@ describe('logRequests', () => {
     response.emit('close');
     expect(lines).toEqual([expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ res: { status: 499 } }) })]);
     expect(lines[0].message).toContain('aborted by the client');
+  });
+
+  it('logs a live event stream the client closed at info, as its normal end, still counted as 499', () => {
+    const lines: Line[] = [];
+    const observed: number[] = [];
+    const { response } = handle(lines, (_request, status) => observed.push(status));
+    response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    response.headersSent = true;
+    response.emit('close');
+    expect(lines).toEqual([expect.objectContaining({ level: 'info', fields: expect.objectContaining({ res: { status: 499 } }) })]);
+    expect(lines[0].message).toContain('event stream closed by the client');
+    expect(observed).toEqual([499]);
   });
 
   it('logs a download the client read to the end and hung up on at once as served, not aborted', () => {

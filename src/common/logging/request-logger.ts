@@ -29,6 +29,10 @@ function levelFor(status: number): 'error' | 'warn' | 'info' {
   return status >= 500 ? 'error' : 'info';
 }
 
+function isEventStream(response: ServerResponse): boolean {
+  return response.headersSent && String(response.getHeader('content-type') ?? '').startsWith('text/event-stream');
+}
+
 /** Told of every finished request (status 499: the client went away first) and how long it took. */
 export type RequestObserver = (request: IncomingMessage, status: number, seconds: number) => void;
 
@@ -50,15 +54,19 @@ export function logRequests(
       const status = aborted ? 499 : response.statusCode;
       const elapsedMs = performance.now() - started;
       observe?.(request, status, elapsedMs / 1000);
-      const level = aborted ? 'warn' : levelFor(status);
+      // A live event stream only ever ends by the client leaving: that is its normal close, not a warning.
+      const streamClosed = aborted && isEventStream(response);
+      const level = aborted && !streamClosed ? 'warn' : levelFor(aborted ? 200 : status);
       if (root.isLevelEnabled(level)) {
         const path = (request.url ?? '').split('?')[0];
         const responseTime = Math.round(elapsedMs);
         root[level](
           { reqId: id, req: { id, method: request.method, path }, res: { status }, responseTime },
-          aborted
-            ? `${request.method} ${path} aborted by the client after ${responseTime}ms`
-            : `${request.method} ${path} ${status} ${responseTime}ms`,
+          streamClosed
+            ? `${request.method} ${path} event stream closed by the client after ${responseTime}ms`
+            : aborted
+              ? `${request.method} ${path} aborted by the client after ${responseTime}ms`
+              : `${request.method} ${path} ${status} ${responseTime}ms`,
         );
       }
     };
