@@ -5,7 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createTestStorage, TestStorage } from '../../support/database.js';
 import { EntrenarProcess, REPO_ROOT, startEntrenar, storageArgs } from '../../e2e/support/entrenar-process.js';
 
-/** Where each browser test run leaves its screenshots (git-ignored; scripts/readme-screenshots.ts picks the README's). */
+/** Where each browser test run leaves its screenshots (git-ignored; the README's come from `npm run screenshots`). */
 export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test', 'browser', 'screenshots');
 
 /**
