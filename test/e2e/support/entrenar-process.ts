@@ -34,6 +34,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Listen on this port (to restart a server where its clients expect it); default: a free one. */
   port?: number;
+  /** Another copy's `bin/entrenar.js` (an unpacked npm package); default: this checkout's. */
+  bin?: string;
 }
 
 /** Runs `entrenar <args>` to completion (for --help and refused configurations). */
@@ -54,9 +56,10 @@ export function runEntrenar(
 /** Starts `entrenar server --host 127.0.0.1 --port <free> <args>` and waits until /health answers. */
 export async function startEntrenar(options: RunOptions = {}): Promise<EntrenarProcess> {
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, [ENTRENAR_BIN, 'server', '--host', '127.0.0.1', '--port', String(port), ...(options.args ?? [])], {
+  const bin = options.bin ?? ENTRENAR_BIN;
+  const child = spawn(process.execPath, [bin, 'server', '--host', '127.0.0.1', '--port', String(port), ...(options.args ?? [])], {
     env: { ...process.env, ...options.env },
-    cwd: REPO_ROOT,
+    cwd: path.dirname(path.dirname(bin)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
