@@ -3,6 +3,8 @@
 # Uses ENTRENAR_TEST_DATABASE_URL when set; otherwise starts the machine's PostgreSQL 15 cluster
 # (as root, through pg_ctlcluster) and creates a test role that may create databases.
 set -euo pipefail
+# runuser and the cluster tools live in sbin, which a minimal PATH (cron, env -i) leaves out.
+export PATH="$PATH:/usr/sbin:/sbin"
 
 if [[ -n "${ENTRENAR_TEST_DATABASE_URL:-}" ]]; then
   echo "$ENTRENAR_TEST_DATABASE_URL"
