@@ -1,29 +1,25 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
-
 /**
- * An MLflow multipart upload in progress (schema: migration MultipartUploads): the artifact it
+ * A row of `multipart_uploads`: an MLflow multipart upload in progress (schema: migration MultipartUploads): the artifact it
  * will become (`run_id`, `path`), how many parts the client announced, and the secret that
  * signs its part-upload credentials.
  */
-@Entity('multipart_uploads')
-export class MultipartUploadEntity {
-  @PrimaryColumn({ type: 'text' }) upload_id!: string;
-  @Column({ type: 'bigint' }) run_id!: number;
-  @Column({ type: 'text' }) path!: string;
-  @Column({ type: 'integer' }) num_parts!: number;
-  @Column({ type: 'text' }) part_secret!: string;
-  @Column({ type: 'bigint', nullable: true }) completing_since!: number | null;
-  @Column({ type: 'bigint' }) created_at!: number;
-  @Column({ type: 'bigint' }) expires_at!: number;
+export interface MultipartUploadEntity {
+  upload_id: string;
+  run_id: number;
+  path: string;
+  num_parts: number;
+  part_secret: string;
+  completing_since: number | null;
+  created_at: number;
+  expires_at: number;
 }
 
-/** One part received for a multipart upload: where its bytes are staged and their SHA-256. */
-@Entity('multipart_upload_parts')
-export class MultipartUploadPartEntity {
-  @PrimaryColumn({ type: 'text' }) upload_id!: string;
-  @PrimaryColumn({ type: 'integer' }) part_number!: number;
-  @Column({ type: 'text' }) staged_name!: string;
-  @Column({ type: 'text' }) hash!: string;
-  @Column({ type: 'bigint' }) size_bytes!: number;
-  @Column({ type: 'bigint' }) uploaded_at!: number;
+/** A row of `multipart_upload_parts`: one part received for a multipart upload: where its bytes are staged and their SHA-256. */
+export interface MultipartUploadPartEntity {
+  upload_id: string;
+  part_number: number;
+  staged_name: string;
+  hash: string;
+  size_bytes: number;
+  uploaded_at: number;
 }

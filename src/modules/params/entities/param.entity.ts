@@ -1,12 +1,9 @@
-import { Column, Entity } from 'typeorm';
-
 export type ParamValueType = 'string' | 'number' | 'boolean';
 
-/** A run parameter. `value` is the text MLflow sees; `value_type` restores the JSON type for /api/v1. */
-@Entity('params')
-export class ParamEntity {
-  @Column({ type: 'bigint', primary: true }) run_id!: number;
-  @Column({ type: 'text', primary: true }) key!: string;
-  @Column({ type: 'text' }) value!: string;
-  @Column({ type: 'text' }) value_type!: ParamValueType;
+/** A row of `params`: a run parameter. `value` is the text MLflow sees; `value_type` restores the JSON type for /api/v1. */
+export interface ParamEntity {
+  run_id: number;
+  key: string;
+  value: string;
+  value_type: ParamValueType;
 }

@@ -1,23 +1,19 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-
-/** A dataset a run used, identified per experiment by (name, digest). */
-@Entity('datasets')
-export class DatasetEntity {
-  @PrimaryGeneratedColumn() id!: number;
-  @Column({ type: 'bigint' }) experiment_id!: number;
-  @Column({ type: 'text' }) name!: string;
-  @Column({ type: 'text' }) digest!: string;
-  @Column({ type: 'text' }) source_type!: string;
-  @Column({ type: 'text' }) source!: string;
-  @Column({ type: 'text', nullable: true }) schema!: string | null;
-  @Column({ type: 'text', nullable: true }) profile!: string | null;
-  @Column({ type: 'bigint' }) created_at!: number;
+/** A row of `datasets`: a dataset a run used, identified per experiment by (name, digest). */
+export interface DatasetEntity {
+  id: number;
+  experiment_id: number;
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+  created_at: number;
 }
 
-/** A run's use of a dataset; `tags` is the JSON of its input tags. */
-@Entity('run_inputs')
-export class RunInputEntity {
-  @Column({ type: 'bigint', primary: true }) run_id!: number;
-  @Column({ type: 'bigint', primary: true }) dataset_id!: number;
-  @Column({ type: 'text' }) tags!: string;
+/** A row of `run_inputs`: a run's use of a dataset; `tags` is the JSON of its input tags. */
+export interface RunInputEntity {
+  run_id: number;
+  dataset_id: number;
+  tags: string;
 }
