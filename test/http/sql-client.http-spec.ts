@@ -221,6 +221,34 @@ describe('nested transactions', () => {
     await sql.transaction((tx) => insert(tx, 'after'));
     expect(await labels()).toEqual(['after']);
   });
+
+  it('inside a plain transaction, an inner transaction joins it: its failure undoes only its writes', async () => {
+    await sql.transaction(async (outer) => {
+      await insert(outer, 'outer');
+      await expect(
+        sql.transaction(async (tx) => {
+          await insert(tx, 'inner-lost');
+          throw new Boom('inner');
+        }),
+      ).rejects.toBeInstanceOf(Boom);
+      await sql.transaction((tx) => insert(tx, 'inner-kept'));
+      // A repository call that is not handed `outer` still runs inside it and sees its writes.
+      expect(await labels()).toEqual(['inner-kept', 'outer']);
+    });
+    expect(await labels()).toEqual(['inner-kept', 'outer']);
+  });
+
+  it('inside a plain transaction, an inner transaction that succeeded is rolled back with the outer one', async () => {
+    const failure = new Boom('outer');
+    await expect(
+      sql.transaction(async (outer) => {
+        await sql.transaction((tx) => insert(tx, 'inner'));
+        await insert(outer, 'outer');
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    expect(await labels()).toEqual([]);
+  });
 });
 
 describe('runInTransaction', () => {
