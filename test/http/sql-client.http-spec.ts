@@ -3,6 +3,7 @@
  * Not over HTTP: this lives in the HTTP tier because that is the tier `npm test` runs on both
  * SQLite and PostgreSQL, and every rule here has to hold on both.
  */
+import type BetterSqlite3 from 'better-sqlite3';
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
@@ -247,6 +248,75 @@ describe('nested transactions', () => {
         throw failure;
       }),
     ).rejects.toBe(failure);
+    expect(await labels()).toEqual([]);
+  });
+});
+
+describe('afterCommit', () => {
+  it('runs at once outside a transaction', () => {
+    let ran = false;
+    sql.afterCommit(() => (ran = true));
+    expect(ran).toBe(true);
+  });
+
+  it('inside a plain transaction, waits for its COMMIT, and never runs when it rolls back', async () => {
+    const seen: string[] = [];
+    await sql.transaction(async (tx) => {
+      await insert(tx, 'committed');
+      sql.afterCommit(() => seen.push('committed'));
+      expect(seen).toEqual([]);
+    });
+    expect(seen).toEqual(['committed']);
+    await expect(
+      sql.transaction(async (tx) => {
+        await insert(tx, 'rolled-back');
+        sql.afterCommit(() => seen.push('rolled-back'));
+        throw new Boom('rollback');
+      }),
+    ).rejects.toBeInstanceOf(Boom);
+    expect(seen).toEqual(['committed']);
+  });
+});
+
+onSqlite('sqliteTransaction', () => {
+  const insertSync = (label: string) => (db: BetterSqlite3.Database) =>
+    db.prepare('INSERT INTO probe (label) VALUES (?)').run(label).changes;
+
+  it('writes a batch at once when no transaction holds the lock', async () => {
+    expect(await sql.sqliteTransaction(insertSync('batch'))).toBe(1);
+    expect(await labels()).toEqual(['batch']);
+  });
+
+  it('waits for a transaction that holds the lock, then writes after its COMMIT', async () => {
+    const held = gate();
+    const inside = gate();
+    const events: string[] = [];
+    const holder = sql.transaction(async (tx) => {
+      await insert(tx, 'holder');
+      inside.open();
+      await held.opened;
+      events.push('holder commits');
+    });
+    await inside.opened;
+    const batch = sql.sqliteTransaction((db) => {
+      events.push('batch runs');
+      return insertSync('batch')(db);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(events).toEqual([]);
+    held.open();
+    await Promise.all([holder, batch]);
+    expect(events).toEqual(['holder commits', 'batch runs']);
+    expect(await labels()).toEqual(['batch', 'holder']);
+  });
+
+  it('inside a transaction, joins it: rolled back with it', async () => {
+    await expect(
+      sql.transaction(async () => {
+        await sql.sqliteTransaction(insertSync('batch'));
+        throw new Boom('outer');
+      }),
+    ).rejects.toBeInstanceOf(Boom);
     expect(await labels()).toEqual([]);
   });
 });
