@@ -214,11 +214,12 @@ describe('platform over HTTP', () => {
     });
 
     it('accepts a JSON body under the limit', async () => {
-      await small
+      const created = await small
         .http()
         .post('/api/v1/experiments')
         .send({ name: uniqueName(), config: { notes: 'x'.repeat(200) } })
         .expect(201);
+      expect(created.body.config).toEqual({ notes: 'x'.repeat(200) });
     });
   });
 
