@@ -74,5 +74,8 @@ describe('PlannerStatistics', () => {
     statistics.noteWrites('runs', 0);
     statistics.noteWrites('runs', -5);
     expect(fake.calls).toEqual([]);
+    // Nor did they count against the threshold: 1,000 real rows still trigger the ANALYZE.
+    statistics.noteWrites('runs', 1_000);
+    expect(fake.calls).toEqual(['runs']);
   });
 });

@@ -167,7 +167,7 @@ function cached(cache: Map<string, BetterSqlite3.Statement>, sql: string, prepar
   return statement;
 }
 
-/** A transaction that spans a whole request (see `runInTransaction`). */
+/** The outermost transaction open in this async context (see `runInTransaction`, `transaction`). */
 interface AmbientTransaction {
   executor: SqlExecutor;
   afterCommit: (() => void)[];
@@ -325,9 +325,11 @@ export class SqlClient implements SqlExecutor {
   }
 
   /**
-   * Runs `work` in one transaction: committed if it resolves, rolled back if it throws. On
-   * PostgreSQL a transaction chosen as a deadlock victim is retried, so `work` must not have
-   * effects outside the database that a second run would repeat.
+   * Runs `work` in one transaction: committed if it resolves, rolled back if it throws. Inside
+   * another transaction (this one or `runInTransaction`) it becomes a savepoint of it, so it can
+   * fail alone; every query made from `work`, through `tx` or not, joins the transaction. On
+   * PostgreSQL an outermost transaction that lost a deadlock or a serialization race is retried,
+   * so `work` must not have effects outside the database that a second run would repeat.
    */
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const ambient = this.openAmbient();
@@ -337,7 +339,7 @@ export class SqlClient implements SqlExecutor {
     if (this.pool) {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.postgresTransaction(this.pool, work);
+          return await this.outermostTransaction(work);
         } catch (error) {
           if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isRetryableConflict(error)) {
             throw error;
@@ -345,35 +347,51 @@ export class SqlClient implements SqlExecutor {
         }
       }
     }
-    return this.withLock(async () => {
-      const db = this.sqlite();
-      this.statement('BEGIN IMMEDIATE').run();
+    return this.outermostTransaction(work);
+  }
+
+  /**
+   * BEGIN, `work` with the transaction as the ambient one (so nested transactions become
+   * savepoints and stray queries join it instead of waiting for the SQLite lock it holds), then
+   * COMMIT and the afterCommit callbacks, or ROLLBACK.
+   */
+  private async outermostTransaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    if (this.pool) {
+      const client = await this.pool.connect();
+      const ambient: AmbientTransaction = { executor: new PostgresExecutor(client), afterCommit: [], savepoints: 0, closed: false };
       try {
-        const result = await work(this.direct);
-        this.statement('COMMIT').run();
+        await client.query('BEGIN');
+        const result = await this.ambient.run(ambient, () => work(ambient.executor));
+        await client.query('COMMIT');
+        ambient.closed = true;
+        ambient.afterCommit.forEach((callback) => callback());
         return result;
       } catch (error) {
+        ambient.closed = true;
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    }
+    return this.withLock(async () => {
+      const db = this.sqlite();
+      const ambient: AmbientTransaction = { executor: this.direct, afterCommit: [], savepoints: 0, closed: false };
+      this.statement('BEGIN IMMEDIATE').run();
+      try {
+        const result = await this.ambient.run(ambient, () => work(ambient.executor));
+        this.statement('COMMIT').run();
+        ambient.closed = true;
+        ambient.afterCommit.forEach((callback) => callback());
+        return result;
+      } catch (error) {
+        ambient.closed = true;
         if (db.inTransaction) {
           this.statement('ROLLBACK').run();
         }
         throw error;
       }
     });
-  }
-
-  private async postgresTransaction<T>(pool: pg.Pool, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(new PostgresExecutor(client));
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
   }
 
   /**
@@ -418,42 +436,7 @@ export class SqlClient implements SqlExecutor {
     if (this.openAmbient()) {
       return work();
     }
-    if (this.pool) {
-      const client = await this.pool.connect();
-      const ambient: AmbientTransaction = { executor: new PostgresExecutor(client), afterCommit: [], savepoints: 0, closed: false };
-      try {
-        await client.query('BEGIN');
-        const result = await this.ambient.run(ambient, work);
-        await client.query('COMMIT');
-        ambient.closed = true;
-        ambient.afterCommit.forEach((callback) => callback());
-        return result;
-      } catch (error) {
-        ambient.closed = true;
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-    }
-    return this.withLock(async () => {
-      const db = this.sqlite();
-      const ambient: AmbientTransaction = { executor: this.direct, afterCommit: [], savepoints: 0, closed: false };
-      this.statement('BEGIN IMMEDIATE').run();
-      try {
-        const result = await this.ambient.run(ambient, work);
-        this.statement('COMMIT').run();
-        ambient.closed = true;
-        ambient.afterCommit.forEach((callback) => callback());
-        return result;
-      } catch (error) {
-        ambient.closed = true;
-        if (db.inTransaction) {
-          this.statement('ROLLBACK').run();
-        }
-        throw error;
-      }
-    });
+    return this.outermostTransaction(() => work());
   }
 
   /**
@@ -470,7 +453,7 @@ export class SqlClient implements SqlExecutor {
     }
   }
 
-  /** Whether this code runs inside a request transaction (see `runInTransaction`). */
+  /** Whether this code runs inside a transaction (`transaction` or `runInTransaction`). */
   inTransaction(): boolean {
     return this.openAmbient() !== undefined;
   }
@@ -480,7 +463,7 @@ export class SqlClient implements SqlExecutor {
     return ambient && !ambient.closed ? ambient : undefined;
   }
 
-  /** A nested transaction inside the request's: its own savepoint, so it can fail alone. */
+  /** A nested transaction inside the outermost one: its own savepoint, so it can fail alone. */
   private async savepoint<T>(ambient: AmbientTransaction, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const name = `entrenar_sp_${++ambient.savepoints}`;
     await ambient.executor.execute(`SAVEPOINT ${name}`);

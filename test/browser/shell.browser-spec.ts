@@ -25,6 +25,7 @@ describe('the dashboard shell in Chromium, with --auth-type api_key', () => {
     await prompt.waitFor();
     await saveScreenshot(page, 'api-key-prompt');
     await prompt.getByLabel('API key').fill(KEY);
+    const sentBeforeTheKey = requests.length;
     await prompt.getByRole('button', { name: 'Use key' }).click();
     await prompt.waitFor({ state: 'detached' });
     // Another page of the same tab's session does not ask again.
@@ -36,6 +37,10 @@ describe('the dashboard shell in Chromium, with --auth-type api_key', () => {
     const apiCalls = requests.filter((request) => new URL(request.url).pathname.startsWith('/api/'));
     expect(apiCalls.length).toBeGreaterThan(0);
     expect(apiCalls.filter((request) => request.authorization === `Bearer ${KEY}`).length).toBeGreaterThan(0);
+    // Every API call from the moment the key was given carries it, the reloaded page's included.
+    const withTheKey = requests.slice(sentBeforeTheKey).filter((request) => new URL(request.url).pathname.startsWith('/api/'));
+    expect(withTheKey.length).toBeGreaterThan(0);
+    expect(withTheKey.filter((request) => request.authorization !== `Bearer ${KEY}`).map((request) => request.url)).toEqual([]);
     expect(requests.some((request) => request.url.includes(KEY))).toBe(false);
     await context.close();
   });

@@ -193,6 +193,7 @@ describe('TrackingClient against a real `entrenar server`', () => {
       const run = await viaProxy.createRun(experiment.id, { name: 'once' });
       expect(dropped).toBe(1);
       expect(keys).toHaveLength(2);
+      expect(keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       expect(keys[0]).toBe(keys[1]);
       const runs = await client.listRuns(experiment.id);
       expect(runs.items.map((item) => item.id)).toEqual([run.id]);
@@ -222,6 +223,8 @@ describe('TrackingClient retries', () => {
       const client = new TrackingClient(fake.url, { retry: { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 2000 } });
       expect(await client.logMetrics('run-x', [{ key: 'loss', step: 0, value: 1 }])).toEqual({ accepted: 1 });
       expect(seen.map((attempt) => attempt.status)).toEqual([503, 429, 201]);
+      // One key, and a real one: String(undefined) would be the same on every attempt too.
+      expect(seen[0].key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       expect(new Set(seen.map((attempt) => attempt.key)).size).toBe(1);
       expect(seen[2].at - seen[1].at).toBeGreaterThanOrEqual(900);
     } finally {

@@ -171,6 +171,7 @@ describe('artifact downloads: ETag, conditional and range requests', () => {
     expect(stale.body.equals(bytes)).toBe(true);
     const dated = await get({ range: 'bytes=0-9', 'if-range': 'Wed, 21 Oct 2015 07:28:00 GMT' });
     expect(dated.status).toBe(200);
+    expect(dated.body.equals(bytes)).toBe(true);
   });
 
   it('answers HEAD with the headers of GET and no body, ranges included', async () => {

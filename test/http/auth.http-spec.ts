@@ -102,6 +102,7 @@ describe('API key authentication over HTTP', () => {
       expectUnauthorized(await server.http().get(`/api/v1/runs/${run.id}/artifacts/model.bin`));
       const back = await server.http().get(`/api/v1/runs/${run.id}/artifacts/model.bin`).set(bearer(KEY_ONE)).buffer(true).expect(200);
       expect(back.headers['content-length']).toBe('7');
+      expect((back.body as Buffer).toString()).toBe('weights');
     });
   });
 

@@ -116,12 +116,13 @@ describe('live event streams over HTTP', () => {
     const stream = await open(`/api/v1/runs/${run.id}/events`);
     await stream.waitFor(isReady);
 
+    const about = { run_id: run.id, experiment_id: run.experiment_id };
     await server.http().post('/api/2.0/mlflow/runs/set-tag').send({ run_id: run.id, key: 'team', value: 'vision' }).expect(200);
-    await changeOf(stream, run.id, 'tags');
+    expect(await changeOf(stream, run.id, 'tags')).toMatchObject(about);
     await server.http().post('/api/2.0/mlflow/runs/log-parameter').send({ run_id: run.id, key: 'seed', value: '1' }).expect(200);
-    await changeOf(stream, run.id, 'params');
+    expect(await changeOf(stream, run.id, 'params')).toMatchObject(about);
     await server.http().post('/api/2.0/mlflow/runs/update').send({ run_id: run.id, status: 'FINISHED', end_time: Date.now() }).expect(200);
-    await changeOf(stream, run.id, 'status');
+    expect(await changeOf(stream, run.id, 'status')).toMatchObject(about);
   });
 
   it("carries every run of an experiment on the experiment's stream, a run created after it opened included", async () => {

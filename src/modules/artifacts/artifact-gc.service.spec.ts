@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { ArtifactBlobRepository } from './artifact-blob.repository.js';
-import { ArtifactGarbageCollector } from './artifact-gc.service.js';
+import { ArtifactGarbageCollector, GC_FIRST_PASS_DELAY_MS, GC_INTERVAL_MS } from './artifact-gc.service.js';
 import type { ArtifactStore, UploadStaging } from './artifact-store.js';
 import type { MultipartUploadRepository } from './multipart-upload.repository.js';
 
@@ -103,10 +103,72 @@ describe('ArtifactGarbageCollector', () => {
     expect(blobs.collectableHashes).toHaveBeenCalledTimes(1);
   });
 
-  it('stops scheduling and waits for the pass under way when the module is destroyed', async () => {
-    const { gc } = collector(() => Promise.resolve(true), ['x']);
-    const pass = gc.collectAll();
-    await gc.onModuleDestroy();
-    await expect(pass).resolves.toBeDefined();
+  it('waits for the pass under way when the module is destroyed, and the pass stops after its current batch', async () => {
+    const { gc, blobs, store, uploads } = collector(() => Promise.resolve(true), ['x']);
+    let releaseBatch!: () => void;
+    const batchHeld = new Promise<void>((resolve) => (releaseBatch = resolve));
+    blobs.collectableHashes.mockImplementationOnce(() => batchHeld.then(() => ['x']));
+    const events: string[] = [];
+    const pass = gc.collectAll().then((report) => {
+      events.push('pass done');
+      return report;
+    });
+    const destroyed = gc.onModuleDestroy().then(() => events.push('destroyed'));
+    // Shutdown must not finish while the pass is still reading its batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual([]);
+    releaseBatch();
+    await destroyed;
+    expect(events).toEqual(['pass done', 'destroyed']);
+    // The batch in hand is finished; the rest of the pass (staging, uploads) is left for the next start.
+    expect(await pass).toEqual({ deletedBlobs: 1, sweptStagingFiles: 0, removedUploads: 0 });
+    expect(store.sweepStaging).not.toHaveBeenCalled();
+    expect(uploads.expiredIds).not.toHaveBeenCalled();
+  });
+
+  describe('scheduling', () => {
+    beforeEach(() => {
+      jest.useFakeTimers();
+    });
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    it('runs a full pass shortly after start and again every interval', async () => {
+      const { gc, blobs } = collector(() => Promise.resolve(true));
+      gc.onApplicationBootstrap();
+      await jest.advanceTimersByTimeAsync(GC_FIRST_PASS_DELAY_MS);
+      expect(blobs.collectableHashes).toHaveBeenCalledTimes(1);
+      await jest.advanceTimersByTimeAsync(GC_INTERVAL_MS);
+      expect(blobs.collectableHashes).toHaveBeenCalledTimes(2);
+      await gc.onModuleDestroy();
+    });
+
+    it('schedules no pass once the module is destroyed', async () => {
+      const { gc, blobs } = collector(() => Promise.resolve(true));
+      gc.onApplicationBootstrap();
+      expect(jest.getTimerCount()).toBe(1);
+      await gc.onModuleDestroy();
+      expect(jest.getTimerCount()).toBe(0);
+      await jest.advanceTimersByTimeAsync(GC_FIRST_PASS_DELAY_MS + 3 * GC_INTERVAL_MS);
+      expect(blobs.collectableHashes).not.toHaveBeenCalled();
+    });
+
+    it('schedules no further pass, and does no further work, when destroyed during a scheduled pass', async () => {
+      const { gc, blobs } = collector(() => Promise.resolve(true));
+      let releaseBatch!: () => void;
+      blobs.collectableHashes.mockImplementationOnce(() => new Promise<string[]>((resolve) => (releaseBatch = () => resolve([]))));
+      gc.onApplicationBootstrap();
+      await jest.advanceTimersByTimeAsync(GC_FIRST_PASS_DELAY_MS);
+      expect(blobs.collectableHashes).toHaveBeenCalledTimes(1);
+      const destroyed = gc.onModuleDestroy();
+      releaseBatch();
+      await destroyed;
+      // Let the finished pass's follow-up (which would schedule the next one) run.
+      await jest.advanceTimersByTimeAsync(0);
+      expect(jest.getTimerCount()).toBe(0);
+      await jest.advanceTimersByTimeAsync(3 * GC_INTERVAL_MS);
+      expect(blobs.collectableHashes).toHaveBeenCalledTimes(1);
+    });
   });
 });

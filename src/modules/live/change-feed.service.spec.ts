@@ -84,11 +84,15 @@ describe('ChangeFeedService', () => {
   it('stops calling a listener once it unsubscribed', async () => {
     const { feed } = setup();
     const seen: RunChange[] = [];
+    const stillListening: RunChange[] = [];
     const stop = feed.subscribeRun('run-a', (change) => seen.push(change));
+    feed.subscribeRun('run-a', (change) => stillListening.push(change));
     stop();
     feed.runChanged(RUN, ['params']);
     await settle();
     expect(seen).toEqual([]);
+    // The change was delivered, just not to the listener that left.
+    expect(stillListening).toEqual([{ run_id: 'run-a', experiment_id: 'exp-7', kinds: ['params'] }]);
   });
 
   it('on a shared database, publishes each flush and delivers what other processes publish, but not its own again', async () => {
