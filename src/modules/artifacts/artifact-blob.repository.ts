@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SqlClient } from '../../database/sql-client.js';
-import { forUpdate } from '../../database/row-lock.js';
+import { forUpdate } from '../../database/transaction-locks.js';
 
 /**
  * The `artifact_blobs` registry: which blobs the store holds and which uploads are about to

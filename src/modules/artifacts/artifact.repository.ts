@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SqlClient } from '../../database/sql-client.js';
-import { forUpdate } from '../../database/row-lock.js';
+import { forUpdate } from '../../database/transaction-locks.js';
 import { isUniqueViolation } from '../../database/sql-errors.js';
 import { ArtifactEntity } from './entities/artifact.entity.js';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SqlClient } from '../../database/sql-client.js';
-import { forUpdate } from '../../database/row-lock.js';
+import { forUpdate } from '../../database/transaction-locks.js';
 import { MultipartUploadEntity, MultipartUploadPartEntity } from './entities/multipart-upload.entity.js';
 
 const UPLOAD_COLUMNS = 'upload_id, run_id, path, num_parts, part_secret, completing_since, created_at, expires_at';
