@@ -1,6 +1,6 @@
 import type { SqlClient, SqlValue } from '../../database/sql-client.js';
 import type { CursorValue } from './keyset.js';
-import { registerSqliteSearchFunctions } from './like-pattern.js';
+import { searchSqlFor } from './search-dialect.js';
 import type { SearchRow } from './search-page.js';
 
 /**
@@ -12,9 +12,7 @@ export async function executeSearch<T>(
   compiled: { sql: string; params: SqlValue[] },
   columns: readonly string[],
 ): Promise<SearchRow<T>[]> {
-  if (sql.dialect === 'sqlite') {
-    registerSqliteSearchFunctions(sql.sqlite());
-  }
+  searchSqlFor(sql.dialect).prepare(sql);
   const tuples = await sql.queryTuples<unknown[]>(compiled.sql, compiled.params);
   const width = columns.length;
   return tuples.map((tuple) => {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Dialect, SqlValue } from '../../database/sql-client.js';
 import { InvalidRequestError } from '../errors.js';
-import { numberParam, SqlPart } from './search-sql.js';
+import { searchSqlFor } from './search-dialect.js';
+import type { SqlPart } from './search-sql.js';
 
 /**
  * Keyset paging over an arbitrary search order. The order is a list of sort components, each a
@@ -70,13 +71,14 @@ function fitsComponent(component: SortComponent, value: unknown, bucketValue: un
  */
 export function keysetAfter(dialect: Dialect, components: readonly SortComponent[], cursor: readonly CursorValue[]): SqlPart {
   checkCursor(components, cursor);
+  const search = searchSqlFor(dialect);
   const live = components.map((component) => component.bucket === undefined || cursor[component.bucket] === 0);
   const alternatives: string[] = [];
   const params: SqlValue[] = [];
   const bind = (component: SortComponent, value: CursorValue): string => {
     const number = component.type === 'number' && typeof value === 'string' ? (value === 'Infinity' ? Infinity : -Infinity) : value;
     params.push(number);
-    return typeof number === 'number' ? numberParam(dialect, number) : '?';
+    return typeof number === 'number' ? search.numberParam(number) : '?';
   };
   for (let index = 0; index < components.length; index++) {
     const component = components[index];

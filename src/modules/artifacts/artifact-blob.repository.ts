@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SqlClient } from '../../database/sql-client.js';
+import { forUpdate } from '../../database/transaction-locks.js';
 
 /**
  * The `artifact_blobs` registry: which blobs the store holds and which uploads are about to
@@ -58,10 +59,9 @@ export class ArtifactBlobRepository {
    */
   deleteIfUnreferenced(hash: string, now: number, deleteBytes: () => Promise<void>): Promise<boolean> {
     return this.sql.transaction(async (tx) => {
-      // PostgreSQL: lock the row first; the reference check below is a new statement, so under
-      // READ COMMITTED it sees every artifact row committed before the lock was granted.
-      // SQLite: the transaction already excludes every other writer.
-      const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+      // Lock the row first: the reference check below then sees every artifact row committed
+      // before the lock was granted (see forUpdate).
+      const lock = forUpdate(tx);
       const blob = await tx.queryOne<{ pending_uploads: number; pinned_until: number }>(
         `SELECT pending_uploads, pinned_until FROM artifact_blobs WHERE hash = ?${lock}`,
         [hash],

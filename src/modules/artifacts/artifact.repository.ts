@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SqlClient } from '../../database/sql-client.js';
+import { forUpdate } from '../../database/transaction-locks.js';
 import { isUniqueViolation } from '../../database/sql-errors.js';
 import { ArtifactEntity } from './entities/artifact.entity.js';
 
@@ -60,7 +61,7 @@ export class ArtifactRepository {
    */
   replace(artifact: Omit<ArtifactEntity, 'id'>): Promise<{ row: ArtifactEntity; previousHash?: string }> {
     return this.sql.transaction(async (tx) => {
-      const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+      const lock = forUpdate(tx);
       const previous = await tx.queryOne<{ hash: string }>(`SELECT hash FROM artifacts WHERE run_id = ? AND path = ?${lock}`, [
         artifact.run_id,
         artifact.path,

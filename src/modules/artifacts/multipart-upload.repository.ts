@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SqlClient } from '../../database/sql-client.js';
+import { forUpdate } from '../../database/transaction-locks.js';
 import { MultipartUploadEntity, MultipartUploadPartEntity } from './entities/multipart-upload.entity.js';
 
 const UPLOAD_COLUMNS = 'upload_id, run_id, path, num_parts, part_secret, completing_since, created_at, expires_at';
@@ -60,7 +61,7 @@ export class MultipartUploadRepository {
    */
   recordPart(part: MultipartUploadPartEntity, now: number, claimLeaseMs: number): Promise<RecordPartOutcome> {
     return this.sql.transaction(async (tx): Promise<RecordPartOutcome> => {
-      const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+      const lock = forUpdate(tx);
       const upload = await tx.queryOne<{ completing_since: number | null }>(
         `SELECT completing_since FROM multipart_uploads WHERE upload_id = ?${lock}`,
         [part.upload_id],

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { SqlClient } from '../../database/sql-client.js';
+import { lockUntilTransactionEnds } from '../../database/transaction-locks.js';
 import { IdempotencyKeyEntity } from './entities/idempotency-key.entity.js';
 
 /**
@@ -16,17 +17,12 @@ export class IdempotencyRepository {
 
   /**
    * Makes concurrent requests with `key` take turns, across replicas, until the current request
-   * transaction ends (commit or rollback releases it). PostgreSQL: a transaction-scoped advisory
-   * lock on a hash of the key (a collision only makes two keys wait for each other). SQLite:
-   * nothing to do, the request transaction is BEGIN IMMEDIATE, which already holds the one
-   * write lock of the file for its whole length.
+   * transaction ends (see lockUntilTransactionEnds). The lock is on a hash of the key: a
+   * collision only makes two keys wait for each other.
    */
-  async lockKey(key: string): Promise<void> {
-    if (this.sql.dialect !== 'postgres') {
-      return;
-    }
+  lockKey(key: string): Promise<void> {
     const hash = createHash('sha256').update(key).digest().readInt32BE(0);
-    await this.sql.query('SELECT pg_advisory_xact_lock(?, ?)', [ADVISORY_LOCK_NAMESPACE, hash]);
+    return lockUntilTransactionEnds(this.sql, ADVISORY_LOCK_NAMESPACE, hash);
   }
 
   find(key: string): Promise<IdempotencyKeyEntity | undefined> {

@@ -1,3 +1,5 @@
+import { isLaterPoint } from './point-order.js';
+
 /** Level L summarises steps in buckets of 16^L steps; the table is created by migration MetricRollups1795766400500. */
 export const ROLLUP_LEVELS = [1, 2, 3, 4, 5] as const;
 export const ROLLUP_FACTOR = 16;
@@ -13,8 +15,8 @@ export interface SeriesPoint {
 
 /**
  * A summary of consecutive points: a rollup bucket, a raw point, or a chart bucket made of
- * either. min/max ignore NaN (null when every point was NaN); "last" is the point with the
- * greatest (step, timestamp, value), as for a series' latest value.
+ * either. min/max ignore NaN (null when every point was NaN); "last" is the latest point
+ * (isLaterPoint), as for a series' latest value.
  */
 export interface Summary {
   firstStep: number;
@@ -52,19 +54,9 @@ export function summaryOfPoint(point: Pick<SeriesPoint, 'step' | 'timestamp' | '
   };
 }
 
-function laterLast(a: Summary, b: Summary): boolean {
-  if (a.lastStep !== b.lastStep) {
-    return a.lastStep > b.lastStep;
-  }
-  if (a.lastTimestamp !== b.lastTimestamp) {
-    return a.lastTimestamp > b.lastTimestamp;
-  }
-  return a.lastValue > b.lastValue;
-}
-
 /** Folds `part` into `into` (mutating it). */
 export function mergeInto(into: Summary, part: Summary): void {
-  const partIsLater = laterLast(part, into);
+  const partIsLater = isLaterPoint(part.lastStep, part.lastTimestamp, part.lastValue, into.lastStep, into.lastTimestamp, into.lastValue);
   into.firstStep = Math.min(into.firstStep, part.firstStep);
   into.count += part.count;
   into.nanCount += part.nanCount;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { placeholders, SqlClient } from '../../database/sql-client.js';
-import type { PointTuple } from '../metrics/metric.repository.js';
+import type { PointTuple } from '../metrics/metric.store.js';
+import { historyOrderSql, pointValueSql } from '../metrics/point-order.js';
 
 /** Steps to keep, both ends included; either may be open. */
 export interface StepRange {
@@ -40,8 +41,7 @@ export class MlflowHistoryRepository {
 
   /**
    * The points at `positions` (0-based, ascending) among the series' points in the step range,
-   * taken in (step, timestamp, value) order with NaN as stored (value 0, is_nan 1): the order of
-   * the primary key, which both databases read without sorting.
+   * taken in history order with NaN as stored (value 0, is_nan 1).
    */
   pointsAt(seriesId: number, range: StepRange, positions: readonly number[]): Promise<PointTuple[]> {
     if (positions.length === 0) {
@@ -49,9 +49,9 @@ export class MlflowHistoryRepository {
     }
     const { where, params } = rangeCondition(seriesId, range);
     return this.sql.queryTuples<PointTuple>(
-      `SELECT step, timestamp, CASE WHEN is_nan = 1 THEN NULL ELSE value END AS point_value
+      `SELECT step, timestamp, ${pointValueSql()} AS point_value
        FROM (
-         SELECT step, timestamp, value, is_nan, ROW_NUMBER() OVER (ORDER BY step, timestamp, value, is_nan) - 1 AS point_index
+         SELECT step, timestamp, value, is_nan, ROW_NUMBER() OVER (ORDER BY ${historyOrderSql()}) - 1 AS point_index
          FROM metric_points WHERE ${where}
        ) numbered
        WHERE point_index IN (${placeholders(positions.length)})

@@ -7,7 +7,7 @@ import { RunsModule } from '../runs/runs.module.js';
 import { MlflowExperimentsController } from './mlflow-experiments.controller.js';
 import { MlflowExperimentsService } from './mlflow-experiments.service.js';
 import { MlflowHistoryRepository } from './mlflow-history.repository.js';
-import { MlflowRunDataRepository } from './mlflow-run-data.repository.js';
+import { mlflowRunDataProvider } from './mlflow-run-data.store.provider.js';
 import { MlflowRunsController } from './mlflow-runs.controller.js';
 import { MlflowRunsService } from './mlflow-runs.service.js';
 import { MlflowServerController, MlflowUnsupportedController } from './mlflow-server.controller.js';
@@ -19,6 +19,6 @@ import { MlflowServerController, MlflowUnsupportedController } from './mlflow-se
 @Module({
   imports: [ExperimentsModule, RunsModule, MetricsModule, ParamsModule, ChangeFeedModule],
   controllers: [MlflowExperimentsController, MlflowRunsController, MlflowServerController, MlflowUnsupportedController],
-  providers: [MlflowExperimentsService, MlflowRunsService, MlflowHistoryRepository, MlflowRunDataRepository],
+  providers: [MlflowExperimentsService, MlflowRunsService, MlflowHistoryRepository, mlflowRunDataProvider],
 })
 export class MlflowModule {}

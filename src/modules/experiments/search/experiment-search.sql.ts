@@ -1,5 +1,6 @@
 import { CursorValue, keysetAfter, SortComponent, sortOrderList, sortSelectList } from '../../../common/search/keyset.js';
-import { joinParts, numberParam, sortableText, SQL_OPERATOR, SqlPart, stringComparison } from '../../../common/search/search-sql.js';
+import { searchSqlFor } from '../../../common/search/search-dialect.js';
+import { joinParts, SearchSqlDialect, SQL_OPERATOR, SqlPart, stringComparison } from '../../../common/search/search-sql.js';
 import type { Dialect, SqlValue } from '../../../database/sql-client.js';
 import type { ExperimentFilterClause, ExperimentOrderKey, ExperimentOrderTerm } from './experiment-search-grammar.js';
 
@@ -26,17 +27,17 @@ export interface CompiledExperimentSearch {
 
 const TIME_SQL = { creation_time: 'e.created_at', last_update_time: 'e.updated_at' } as const;
 
-function filterSql(dialect: Dialect, clause: ExperimentFilterClause, alias: string): SqlPart {
+function filterSql(search: SearchSqlDialect, clause: ExperimentFilterClause, alias: string): SqlPart {
   switch (clause.kind) {
     case 'name':
-      return stringComparison(dialect, 'e.name', clause.comparator, clause.value);
+      return stringComparison(search, 'e.name', clause.comparator, clause.value);
     case 'time':
       return {
-        sql: `${TIME_SQL[clause.attribute]} ${SQL_OPERATOR[clause.comparator]} ${numberParam(dialect, clause.value)}`,
+        sql: `${TIME_SQL[clause.attribute]} ${SQL_OPERATOR[clause.comparator]} ${search.numberParam(clause.value)}`,
         params: [clause.value],
       };
     case 'tag': {
-      const value = stringComparison(dialect, `${alias}.value`, clause.comparator, clause.value);
+      const value = stringComparison(search, `${alias}.value`, clause.comparator, clause.value);
       return {
         sql: `EXISTS (SELECT 1 FROM experiment_tags ${alias} WHERE ${alias}.experiment_id = e.id AND ${alias}.key = ? AND ${value.sql})`,
         params: [clause.key, ...value.params],
@@ -50,12 +51,12 @@ function filterSql(dialect: Dialect, clause: ExperimentFilterClause, alias: stri
   }
 }
 
-function component(dialect: Dialect, key: ExperimentOrderKey, ascending: boolean): SortComponent {
+function component(search: SearchSqlDialect, key: ExperimentOrderKey, ascending: boolean): SortComponent {
   switch (key) {
     case 'name':
-      return { expr: sortableText(dialect, 'e.name'), ascending, type: 'text' };
+      return { expr: search.sortableText('e.name'), ascending, type: 'text' };
     case 'experiment_id':
-      return { expr: sortableText(dialect, 'e.public_id'), ascending, type: 'text' };
+      return { expr: search.sortableText('e.public_id'), ascending, type: 'text' };
     case 'creation_time':
     case 'last_update_time':
       return { expr: TIME_SQL[key], ascending, type: 'number' };
@@ -68,12 +69,13 @@ export function compileExperimentSearch(
   columns: readonly string[],
   spec: ExperimentSearchSpec,
 ): CompiledExperimentSearch {
-  const components = spec.order.map((term) => component(dialect, term.key, term.ascending));
+  const search = searchSqlFor(dialect);
+  const components = spec.order.map((term) => component(search, term.key, term.ascending));
   const conditions: SqlPart[] = [];
   if (spec.lifecycleStages.length === 1) {
     conditions.push({ sql: 'e.lifecycle_stage = ?', params: [spec.lifecycleStages[0]] });
   }
-  spec.filter.forEach((clause, index) => conditions.push(filterSql(dialect, clause, `f${index}`)));
+  spec.filter.forEach((clause, index) => conditions.push(filterSql(search, clause, `f${index}`)));
   if (spec.after) {
     conditions.push(keysetAfter(dialect, components, spec.after));
   }
