@@ -102,7 +102,7 @@ describe('ParamsService.logParam', () => {
   it('stores a new param against the internal run id and answers it as given', async () => {
     const { service, params } = setup();
     await expect(service.logParam(ACTIVE_RUN, { key: 'lr', value: 0.001 })).resolves.toEqual({ key: 'lr', value: 0.001 });
-    expect(params.insertOrGet).toHaveBeenCalledWith({ run_id: 7001, key: 'lr', value: '0.001', value_type: 'number' });
+    expect(params.insertOrGet).toHaveBeenCalledWith({ run_id: 7001, key: 'lr', value: '0.001', value_type: 'number' }, undefined);
   });
 
   it('reports a new param to the change feed, and not the same one logged again', async () => {

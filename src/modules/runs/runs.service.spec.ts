@@ -8,7 +8,9 @@ import { ChangeFeedService } from '../live/change-feed.service.js';
 import { CompletionStatus, RunResponseDto } from './dto/run.dto.js';
 import { RunEntity, RunStatus } from './entities/run.entity.js';
 import { NewRun, RunRepository, StatusChange } from './run.repository.js';
+import { SqlClient } from '../../database/sql-client.js';
 import { RunActivityService } from './run-activity.service.js';
+import { RunInputRepository } from './run-input.repository.js';
 import { RunsService } from './runs.service.js';
 
 const RFC3339_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -110,13 +112,18 @@ function setup() {
   const experiments = new ExperimentsService(experimentRepository as unknown as ExperimentRepository);
   const activity = { touch: jest.fn(), lastActivity: (_id: number, stored: number | null) => stored };
   const changes = { runChanged: jest.fn() };
+  // One connection, no concurrency: a transaction is just the work, on the same fake store.
+  const sql = { transaction: <T>(work: (tx: unknown) => Promise<T>) => work(undefined) };
+  const inputs = { record: jest.fn(() => Promise.resolve()) };
   const service = new RunsService(
     runs as unknown as RunRepository,
     experiments,
     activity as unknown as RunActivityService,
     changes as unknown as ChangeFeedService,
+    sql as unknown as SqlClient,
+    inputs as unknown as RunInputRepository,
   );
-  return { service, runs, experimentRepository, activity, changes };
+  return { service, runs, experimentRepository, activity, changes, inputs };
 }
 
 /** Puts a run straight into the fake store in the given state. */
