@@ -1,4 +1,5 @@
 import { ConflictError, InvalidRequestError } from '../../common/errors.js';
+import { ExperimentNameTakenError } from '../experiments/experiments.service.js';
 import { ParamChangedError } from '../params/params.service.js';
 import { ExperimentNotActiveError, RunDeletedError } from '../runs/run-errors.js';
 
@@ -12,6 +13,9 @@ export function mlflowError(error: unknown): unknown {
   }
   if (error instanceof ExperimentNotActiveError) {
     return new InvalidRequestError(`The experiment ${error.experimentId} must be in the 'active' state to create runs in it`);
+  }
+  if (error instanceof ExperimentNameTakenError) {
+    return new ConflictError(`Experiment(name=${error.experimentName}) already exists.`, 'RESOURCE_ALREADY_EXISTS');
   }
   if (error instanceof ParamChangedError) {
     return new ConflictError(

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InvalidRequestError } from '../../common/errors.js';
 import { keyProblem } from '../../common/validation.js';
 import { ExperimentEntity } from '../experiments/entities/experiment.entity.js';
-import { ExperimentsService } from '../experiments/experiments.service.js';
+import { DEFAULT_EXPERIMENT_ID, ExperimentsService } from '../experiments/experiments.service.js';
 import { StoredPoint } from '../metrics/metric.repository.js';
 import { metricValueJson } from '../metrics/metric-value-json.js';
 import { encodeHistoryCursor, MetricsService } from '../metrics/metrics.service.js';
@@ -178,7 +178,7 @@ export class MlflowRunsService {
   ) {}
 
   async create(fields: MlflowFields): Promise<{ run: MlflowRun }> {
-    const experiment = await this.experimentsService.require(optionalString(fields, 'experiment_id') || '0');
+    const experiment = await this.experimentsService.require(optionalString(fields, 'experiment_id') || DEFAULT_EXPERIMENT_ID);
     const tags = tagList(fields);
     tags.forEach(checkTag);
     const runName = optionalString(fields, 'run_name') || undefined;
