@@ -1,9 +1,9 @@
 import { jest } from '@jest/globals';
-import { ConflictError, InvalidRequestError, NotFoundError } from '../../common/errors.js';
+import { ConflictError, InvalidRequestError, NotFoundError, ResourceNotFoundError } from '../../common/errors.js';
 import { ExperimentResponseDto } from './dto/experiment.dto.js';
 import { ExperimentEntity } from './entities/experiment.entity.js';
 import { ExperimentRepository, ExperimentRunStats, NewExperiment } from './experiment.repository.js';
-import { ExperimentsService, toExperimentResponse } from './experiments.service.js';
+import { ExperimentNameTakenError, ExperimentsService, toExperimentResponse } from './experiments.service.js';
 
 const RFC3339_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -11,8 +11,33 @@ const RFC3339_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 function fakeExperimentRepository() {
   const rows: ExperimentEntity[] = [];
   let nextId = 3100;
+  /** experiment id → tag key → value. */
+  const tags = new Map<number, Map<string, string>>();
+  const tagsOf = (id: number) => tags.get(id) ?? tags.set(id, new Map()).get(id)!;
+  const byId = (id: number) => rows.find((row) => row.id === id);
   return {
     rows,
+    tags,
+    findByName: jest.fn((name: string) => Promise.resolve(rows.find((row) => row.name === name))),
+    rename: jest.fn((id: number, name: string, now: number) => {
+      if (rows.some((row) => row.name === name && row.id !== id)) {
+        return Promise.resolve('name_taken' as const);
+      }
+      Object.assign(byId(id) ?? {}, { name, updated_at: now });
+      return Promise.resolve('renamed' as const);
+    }),
+    setLifecycle: jest.fn((id: number, stage: ExperimentEntity['lifecycle_stage'], now: number) => {
+      Object.assign(byId(id) ?? {}, { lifecycle_stage: stage, deleted_at: stage === 'deleted' ? now : null });
+      return Promise.resolve();
+    }),
+    setTag: jest.fn((id: number, key: string, value: string) => {
+      tagsOf(id).set(key, value);
+      return Promise.resolve();
+    }),
+    deleteTag: jest.fn((id: number, key: string) => Promise.resolve(tagsOf(id).delete(key))),
+    tagsFor: jest.fn((ids: readonly number[]) =>
+      Promise.resolve(new Map(ids.map((id) => [id, [...tagsOf(id)].map(([key, value]) => ({ key, value }))]))),
+    ),
     insert: jest.fn((experiment: NewExperiment) => {
       if (rows.some((row) => row.name === experiment.name)) {
         return Promise.resolve('name_taken' as const);
@@ -251,5 +276,90 @@ describe('toExperimentResponse', () => {
       run_count: 3,
       last_activity_at: '1970-01-01T00:00:02.000Z',
     });
+  });
+});
+
+describe("ExperimentsService.createWithTags (MLflow's CreateExperiment)", () => {
+  it("creates an experiment with its tags, in the server's artifact store unless told otherwise", async () => {
+    const { service, experiments } = setup();
+    const created = await service.createWithTags({ name: 'gpt2', artifactLocation: undefined, tags: [{ key: 'team', value: 'nlp' }] });
+    expect(created).toMatchObject({
+      name: 'gpt2',
+      config: null,
+      lifecycle_stage: 'active',
+      artifact_location: `mlflow-artifacts:/${created.public_id}`,
+    });
+    expect(Object.fromEntries(experiments.tags.get(created.id) ?? [])).toEqual({ team: 'nlp' });
+    const elsewhere = await service.createWithTags({ name: 'bert', artifactLocation: 's3://bucket/bert', tags: [] });
+    expect(elsewhere.artifact_location).toBe('s3://bucket/bert');
+  });
+
+  it('refuses a taken name with ExperimentNameTakenError (CONFLICT, RESOURCE_ALREADY_EXISTS) for both APIs', async () => {
+    const { service } = setup();
+    await service.create({ name: 'gpt2' });
+    const error = await errorOf(service.createWithTags({ name: 'gpt2', artifactLocation: undefined, tags: [] }));
+    expect(error).toBeInstanceOf(ExperimentNameTakenError);
+    expect(error).toMatchObject({ code: 'CONFLICT', mlflowCode: 'RESOURCE_ALREADY_EXISTS', experimentName: 'gpt2' });
+    expect(await errorOf(service.create({ name: 'gpt2' }))).toBeInstanceOf(ExperimentNameTakenError);
+  });
+});
+
+describe('ExperimentsService lifecycle, names and tags', () => {
+  async function created(service: ExperimentsService, name = 'gpt2'): Promise<ExperimentEntity> {
+    return service.createWithTags({ name, artifactLocation: undefined, tags: [] });
+  }
+
+  it('renames an active experiment, refusing a taken name or a deleted experiment', async () => {
+    const { service, experiments } = setup();
+    const gpt2 = await created(service);
+    await created(service, 'bert');
+    await service.rename(gpt2, 'gpt3');
+    expect(experiments.rows[0].name).toBe('gpt3');
+    expect(await errorOf(service.rename({ ...gpt2, name: 'gpt3' }, 'bert'))).toBeInstanceOf(ExperimentNameTakenError);
+    const deleted = { ...gpt2, lifecycle_stage: 'deleted' as const };
+    const error = await errorOf(service.rename(deleted, 'gpt4'));
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect(error.message).toBe(`Cannot rename a non-active experiment (${gpt2.public_id} is deleted)`);
+  });
+
+  it('deletes and restores, refusing the default experiment, a second delete and restoring an active one', async () => {
+    const { service, experiments } = setup();
+    const gpt2 = await created(service);
+    await service.delete(gpt2);
+    expect(experiments.rows[0].lifecycle_stage).toBe('deleted');
+    expect(await errorOf(service.delete(experiments.rows[0]))).toBeInstanceOf(ResourceNotFoundError);
+    await service.restore(experiments.rows[0]);
+    expect(experiments.rows[0].lifecycle_stage).toBe('active');
+    expect(await errorOf(service.restore(experiments.rows[0]))).toBeInstanceOf(ResourceNotFoundError);
+    const error = await errorOf(service.delete({ ...gpt2, public_id: '0' }));
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect(error.message).toBe("Cannot delete the default experiment '0'");
+  });
+
+  it('sets and deletes tags of an active experiment only', async () => {
+    const { service, experiments } = setup();
+    const gpt2 = await created(service);
+    await service.setTag(gpt2, { key: 'team', value: 'nlp' });
+    expect((await service.tagsFor([gpt2.id])).get(gpt2.id)).toEqual([{ key: 'team', value: 'nlp' }]);
+    await service.deleteTag(gpt2, 'team');
+    const missing = await errorOf(service.deleteTag(gpt2, 'team'));
+    expect(missing).toBeInstanceOf(ResourceNotFoundError);
+    expect(missing.message).toBe(`No tag with name: team in experiment with id ${gpt2.public_id}`);
+    const deleted = { ...gpt2, lifecycle_stage: 'deleted' as const };
+    for (const attempt of [service.setTag(deleted, { key: 'a', value: 'b' }), service.deleteTag(deleted, 'a')]) {
+      const error = await errorOf(attempt);
+      expect(error).toBeInstanceOf(InvalidRequestError);
+      expect(error.message).toBe(`The experiment ${gpt2.public_id} must be in the 'active' state`);
+    }
+    expect(experiments.setTag).toHaveBeenCalledTimes(1);
+  });
+
+  it("finds an experiment by name, or answers NOT_FOUND in MLflow's words", async () => {
+    const { service } = setup();
+    const gpt2 = await created(service);
+    await expect(service.requireByName('gpt2')).resolves.toMatchObject({ id: gpt2.id });
+    const error = await errorOf(service.requireByName('nope'));
+    expect(error).toBeInstanceOf(ResourceNotFoundError);
+    expect(error.message).toBe("Could not find experiment with name 'nope'");
   });
 });

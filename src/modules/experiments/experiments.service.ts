@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, NotFoundError } from '../../common/errors.js';
+import { ConflictError, InvalidRequestError, NotFoundError, ResourceNotFoundError } from '../../common/errors.js';
 import { newPublicId } from '../../common/ids.js';
 import { DEFAULT_PAGE_SIZE, decodePageToken, isAfterCursor, pageOf } from '../../common/paging.js';
 import { toRfc3339, toRfc3339OrNull } from '../../common/time.js';
@@ -9,6 +9,21 @@ import { ExperimentRepository, ExperimentRunStats } from './experiment.repositor
 import { searchPage, searchWindow } from '../../common/search/search-page.js';
 import type { ExperimentSearchPage, ExperimentSearchRequest } from './search/experiment-search.js';
 import { parseExperimentFilter, parseExperimentOrderBy } from './search/experiment-search-grammar.js';
+
+/** The experiment that always exists: runs created without an experiment go there. */
+export const DEFAULT_EXPERIMENT_ID = '0';
+
+/** A name another experiment (active or deleted) has. The MLflow adapter words it as MLflow does. */
+export class ExperimentNameTakenError extends ConflictError {
+  constructor(readonly experimentName: string) {
+    super(`an experiment named '${experimentName}' already exists`, 'RESOURCE_ALREADY_EXISTS');
+  }
+}
+
+export interface ExperimentTag {
+  key: string;
+  value: string;
+}
 
 const NO_RUNS: ExperimentRunStats = { runCount: 0, lastActivityAt: null };
 
@@ -25,27 +40,107 @@ export function toExperimentResponse(entity: ExperimentEntity, runs: ExperimentR
   };
 }
 
+/** Changes to an experiment's tags need it active. */
+function requireActive(experiment: ExperimentEntity): void {
+  if (experiment.lifecycle_stage !== 'active') {
+    throw new InvalidRequestError(`The experiment ${experiment.public_id} must be in the 'active' state`);
+  }
+}
+
 @Injectable()
 export class ExperimentsService {
   constructor(private readonly experiments: ExperimentRepository) {}
 
   async create(dto: CreateExperimentDto): Promise<ExperimentResponseDto> {
+    const created = await this.insert({ name: dto.name, config: dto.config === undefined ? null : JSON.stringify(dto.config) });
+    return toExperimentResponse(created);
+  }
+
+  /** An experiment with an artifact location of its choosing (default: the server's store) and tags, as MLflow makes them. */
+  async createWithTags(spec: {
+    name: string;
+    artifactLocation: string | undefined;
+    tags: readonly ExperimentTag[];
+  }): Promise<ExperimentEntity> {
+    const created = await this.insert({ name: spec.name, config: null, artifactLocation: spec.artifactLocation });
+    for (const tag of spec.tags) {
+      await this.experiments.setTag(created.id, tag.key, tag.value, created.created_at);
+    }
+    return created;
+  }
+
+  /** The one place experiments are made: names are unique among active and deleted ones. */
+  private async insert(spec: { name: string; config: string | null; artifactLocation?: string }): Promise<ExperimentEntity> {
     const now = Date.now();
     const publicId = newPublicId('exp');
     const created = await this.experiments.insert({
       public_id: publicId,
-      name: dto.name,
-      config: dto.config === undefined ? null : JSON.stringify(dto.config),
-      artifact_location: `mlflow-artifacts:/${publicId}`,
+      name: spec.name,
+      config: spec.config,
+      artifact_location: spec.artifactLocation || `mlflow-artifacts:/${publicId}`,
       lifecycle_stage: 'active',
       created_at: now,
       updated_at: now,
       deleted_at: null,
     });
     if (created === 'name_taken') {
-      throw new ConflictError(`an experiment named '${dto.name}' already exists`, 'RESOURCE_ALREADY_EXISTS');
+      throw new ExperimentNameTakenError(spec.name);
     }
-    return toExperimentResponse(created);
+    return created;
+  }
+
+  /** The experiment with this name (active or deleted), or NOT_FOUND. */
+  async requireByName(name: string): Promise<ExperimentEntity> {
+    const experiment = await this.experiments.findByName(name);
+    if (!experiment) {
+      throw new ResourceNotFoundError(`Could not find experiment with name '${name}'`);
+    }
+    return experiment;
+  }
+
+  /** Tags of several experiments by internal id, each list sorted by key. */
+  tagsFor(ids: readonly number[]): Promise<Map<number, ExperimentTag[]>> {
+    return this.experiments.tagsFor(ids);
+  }
+
+  /** Renames an active experiment; the new name must be free. */
+  async rename(experiment: ExperimentEntity, newName: string): Promise<void> {
+    if (experiment.lifecycle_stage !== 'active') {
+      throw new InvalidRequestError(`Cannot rename a non-active experiment (${experiment.public_id} is deleted)`);
+    }
+    if ((await this.experiments.rename(experiment.id, newName, Date.now())) === 'name_taken') {
+      throw new ExperimentNameTakenError(newName);
+    }
+  }
+
+  /** Moves an active experiment (not the default one) to the bin. */
+  async delete(experiment: ExperimentEntity): Promise<void> {
+    if (experiment.public_id === DEFAULT_EXPERIMENT_ID) {
+      throw new InvalidRequestError(`Cannot delete the default experiment '${DEFAULT_EXPERIMENT_ID}'`);
+    }
+    if (experiment.lifecycle_stage !== 'active') {
+      throw new ResourceNotFoundError(`Experiment ${experiment.public_id} is already deleted`);
+    }
+    await this.experiments.setLifecycle(experiment.id, 'deleted', Date.now());
+  }
+
+  async restore(experiment: ExperimentEntity): Promise<void> {
+    if (experiment.lifecycle_stage !== 'deleted') {
+      throw new ResourceNotFoundError(`Experiment ${experiment.public_id} is not deleted`);
+    }
+    await this.experiments.setLifecycle(experiment.id, 'active', Date.now());
+  }
+
+  async setTag(experiment: ExperimentEntity, tag: ExperimentTag): Promise<void> {
+    requireActive(experiment);
+    await this.experiments.setTag(experiment.id, tag.key, tag.value, Date.now());
+  }
+
+  async deleteTag(experiment: ExperimentEntity, key: string): Promise<void> {
+    requireActive(experiment);
+    if (!(await this.experiments.deleteTag(experiment.id, key))) {
+      throw new ResourceNotFoundError(`No tag with name: ${key} in experiment with id ${experiment.public_id}`);
+    }
   }
 
   async get(publicId: string): Promise<ExperimentResponseDto> {

@@ -2,12 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { decodePageToken, encodePageToken } from '../../common/paging.js';
 import { InvalidRequestError } from '../../common/errors.js';
 import { toRfc3339 } from '../../common/time.js';
+import { SqlExecutor } from '../../database/sql-client.js';
 import { ChangeFeedService } from '../live/change-feed.service.js';
+import { RunWriteTarget } from '../runs/run.repository.js';
 import { RunsService } from '../runs/runs.service.js';
-import { TelemetryService } from '../telemetry/telemetry.service.js';
+import { IngestApi, TelemetryService } from '../telemetry/telemetry.service.js';
 import { DEFAULT_HISTORY_PAGE, MetricBatchResponseDto, MetricListResponseDto, MetricPointDto, MetricQueryDto } from './dto/metric.dto.js';
 import { MetricPointInput } from './dto/metric-input.js';
-import { HistoryCursor, MetricRepository, PointTuple } from './metric.repository.js';
+import { HistoryCursor, HistoryJsonPage, MetricRepository, PointTuple, StoredPoint } from './metric.repository.js';
 import { metricValueJson } from './metric-value-json.js';
 
 interface HistoryToken {
@@ -80,19 +82,51 @@ export class MetricsService {
   ) {}
 
   async logMetric(runId: string, point: MetricPointInput): Promise<MetricPointDto> {
-    const run = await this.runs.requireWritable(runId);
-    await this.metrics.appendPoints(run.id, [point]);
-    this.telemetry.countMetricPoints('v1', 1);
-    this.changes.runChanged(run, ['metrics'], [point.key]);
+    await this.logPoints(runId, [point], 'v1');
     return { key: point.key, step: point.step, value: point.value, timestamp: toRfc3339(point.timestamp) };
   }
 
   async logMetrics(runId: string, points: MetricPointInput[]): Promise<MetricBatchResponseDto> {
-    const run = await this.runs.requireWritable(runId);
-    await this.metrics.appendPoints(run.id, points);
-    this.telemetry.countMetricPoints('v1', points.length);
-    this.changes.runChanged(run, ['metrics'], metricKeysOf(points));
+    await this.logPoints(runId, points, 'v1');
     return { accepted: points.length };
+  }
+
+  /** Appends points (NaN allowed: the MLflow API takes it) to a writable run, through `api`. */
+  async logPoints(runId: string, points: readonly StoredPoint[], api: IngestApi): Promise<void> {
+    const run = await this.runs.requireWritable(runId);
+    // appendPoints' two lines, inlined: this is the hot path, and every await costs it a turn.
+    await this.metrics.appendPoints(run.id, points);
+    this.telemetry.countMetricPoints(api, points.length);
+    if (points.length > 0) {
+      this.changes.runChanged(run, ['metrics'], metricKeysOf(points));
+    }
+  }
+
+  /**
+   * Appends points and counts them, inside the caller's transaction when given (a batch; the
+   * caller tells the change feed). Without one, the append is atomic on its own and takes the
+   * faster path.
+   */
+  async appendPoints(run: RunWriteTarget, points: readonly StoredPoint[], api: IngestApi, tx?: SqlExecutor): Promise<void> {
+    await this.metrics.appendPoints(run.id, points, tx);
+    this.telemetry.countMetricPoints(api, points.length);
+  }
+
+  /** The series of `key` in a run (deleted or not), if it has one. */
+  async seriesIdOf(runId: string, key: string): Promise<number | undefined> {
+    const run = await this.runs.requireReadable(runId);
+    return this.metrics.seriesIdOf(run.id, key);
+  }
+
+  /**
+   * One page of a run's history of `key`, rendered as JSON where it is read (see
+   * MetricRepository.historyJson); undefined when the run has no such metric.
+   */
+  async historyJson(runId: string, key: string, page: { pageToken?: string; limit?: number }): Promise<HistoryJsonPage | undefined> {
+    const run = await this.runs.requireReadable(runId);
+    const after = decodeHistoryCursor(page.pageToken);
+    const seriesId = await this.metrics.seriesIdOf(run.id, key);
+    return seriesId === undefined ? undefined : this.metrics.historyJson(seriesId, key, { after, limit: page.limit });
   }
 
   async getMetrics(runId: string, query: MetricQueryDto): Promise<MetricListResponseDto> {

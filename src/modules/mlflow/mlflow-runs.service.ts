@@ -1,23 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, InvalidRequestError, NotFoundError, ResourceNotFoundError } from '../../common/errors.js';
-import { newPublicId } from '../../common/ids.js';
+import { InvalidRequestError } from '../../common/errors.js';
 import { keyProblem } from '../../common/validation.js';
-import { SqlClient, SqlExecutor } from '../../database/sql-client.js';
 import { ExperimentEntity } from '../experiments/entities/experiment.entity.js';
-import { ExperimentsService } from '../experiments/experiments.service.js';
-import { ChangeFeedService } from '../live/change-feed.service.js';
-import { ChangeKind } from '../live/run-change.js';
-import { MetricRepository, StoredPoint } from '../metrics/metric.repository.js';
+import { DEFAULT_EXPERIMENT_ID, ExperimentsService } from '../experiments/experiments.service.js';
+import { StoredPoint } from '../metrics/metric.repository.js';
 import { metricValueJson } from '../metrics/metric-value-json.js';
-import { decodeHistoryCursor, encodeHistoryCursor, metricKeysOf } from '../metrics/metrics.service.js';
+import { encodeHistoryCursor, MetricsService } from '../metrics/metrics.service.js';
 import { MAX_PARAM_VALUE_LENGTH } from '../params/dto/param.dto.js';
-import { ParamRepository } from '../params/param.repository.js';
+import { ParamsService } from '../params/params.service.js';
+import { RunBatchService } from '../run-batch/run-batch.service.js';
+import { MAX_RUN_NAME_LENGTH } from '../runs/dto/run.dto.js';
 import { RunEntity } from '../runs/entities/run.entity.js';
-import { DatasetInput, RunInputRepository } from '../runs/run-input.repository.js';
-import { randomRunName } from '../runs/run-names.js';
-import { RunRepository } from '../runs/run.repository.js';
-import { RunsService } from '../runs/runs.service.js';
-import { TelemetryService } from '../telemetry/telemetry.service.js';
+import { DatasetInput } from '../runs/run-input.repository.js';
+import { RUN_NAME_TAG, RunsService } from '../runs/runs.service.js';
 import {
   MlflowEmpty,
   MlflowMetric,
@@ -31,6 +26,7 @@ import {
 } from './dto/mlflow.dto.js';
 import { MlflowHistoryRepository } from './mlflow-history.repository.js';
 import { MlflowRunDataRepository } from './mlflow-run-data.repository.js';
+import { inMlflowTerms } from './mlflow-errors.js';
 import { nonEmpty, RUN_STATUS, runInfoJson, runJson } from './mlflow-json.js';
 import {
   MlflowFields,
@@ -51,11 +47,9 @@ const MAX_BATCH_PARAMS = 100;
 const MAX_BATCH_TAGS = 100;
 const MAX_BATCH_ENTITIES = 1000;
 const MAX_TAG_VALUE_LENGTH = 8000;
-const MAX_RUN_NAME_LENGTH = 250;
 const MAX_SEARCH_RESULTS = 50_000;
 const MAX_BULK_RUNS = 100;
 const MAX_BULK_INTERVAL_RESULTS = 2500;
-const RUN_NAME_TAG = 'mlflow.runName';
 const USER_TAG = 'mlflow.user';
 
 function checkKey(kind: string, key: string): void {
@@ -170,51 +164,21 @@ function parseDatasetInput(input: MlflowFields): DatasetInput {
   return parsed;
 }
 
-/** What a log-batch changed: metrics, params, tags, and the status (the name) when it sets `mlflow.runName`. */
-function batchChangeKinds(points: number, params: number, tags: readonly MlflowTag[]): ChangeKind[] {
-  const kinds: ChangeKind[] = [];
-  if (points > 0) {
-    kinds.push('metrics');
-  }
-  if (params > 0) {
-    kinds.push('params');
-  }
-  if (tags.length > 0) {
-    kinds.push('tags');
-  }
-  if (tags.some((tag) => tag.key === RUN_NAME_TAG)) {
-    kinds.push('status');
-  }
-  return kinds;
-}
-
-interface RunContext {
-  run: RunEntity;
-  experiment: ExperimentEntity;
-}
-
-/** MLflow's run, metric and param endpoints over our runs: the same rows /api/v1 shows. */
+/** MLflow's run, metric and param endpoints: MLflow's requests to the domain services, their results to MLflow's JSON. */
 @Injectable()
 export class MlflowRunsService {
   constructor(
-    private readonly sql: SqlClient,
-    private readonly runs: RunRepository,
     private readonly runsService: RunsService,
     private readonly experimentsService: ExperimentsService,
-    private readonly params: ParamRepository,
-    private readonly metrics: MetricRepository,
-    private readonly inputs: RunInputRepository,
+    private readonly paramsService: ParamsService,
+    private readonly metricsService: MetricsService,
+    private readonly batches: RunBatchService,
     private readonly history: MlflowHistoryRepository,
     private readonly runData: MlflowRunDataRepository,
-    private readonly telemetry: TelemetryService,
-    private readonly changes: ChangeFeedService,
   ) {}
 
   async create(fields: MlflowFields): Promise<{ run: MlflowRun }> {
-    const experiment = await this.experimentsService.require(optionalString(fields, 'experiment_id') || '0');
-    if (experiment.lifecycle_stage !== 'active') {
-      throw new InvalidRequestError(`The experiment ${experiment.public_id} must be in the 'active' state to create runs in it`);
-    }
+    const experiment = await this.experimentsService.require(optionalString(fields, 'experiment_id') || DEFAULT_EXPERIMENT_ID);
     const tags = tagList(fields);
     tags.forEach(checkTag);
     const runName = optionalString(fields, 'run_name') || undefined;
@@ -224,84 +188,49 @@ export class MlflowRunsService {
         `Both 'run_name' (${runName}) and the tag '${RUN_NAME_TAG}' (${taggedName}) were given and they differ`,
       );
     }
-    const name = runName ?? taggedName ?? randomRunName();
-    if (name.length > MAX_RUN_NAME_LENGTH) {
+    const name = runName ?? taggedName;
+    if (name !== undefined && name.length > MAX_RUN_NAME_LENGTH) {
       throw new InvalidRequestError(`run_name: must be at most ${MAX_RUN_NAME_LENGTH} characters`);
     }
     const userId = optionalString(fields, 'user_id') || tags.findLast((tag) => tag.key === USER_TAG)?.value || null;
-    const now = Date.now();
-    const startTime = optionalInt64(fields, 'start_time') ?? now;
-    const run = await this.sql.transaction(async (tx) => {
-      const created = await this.runs.insert(
-        {
-          public_id: newPublicId('run'),
-          experiment_id: experiment.id,
-          name,
-          status: 'running',
-          status_reason: null,
-          lifecycle_stage: 'active',
-          user_id: userId,
-          created_at: now,
-          started_at: startTime,
-          ended_at: null,
-          updated_at: now,
-          deleted_at: null,
-          last_activity_at: now,
-        },
-        tx,
-      );
-      await this.runs.upsertTags(created.id, [...tags.filter((tag) => tag.key !== RUN_NAME_TAG), { key: RUN_NAME_TAG, value: name }], tx);
-      return created;
-    });
-    this.changes.runChanged(run, ['created']);
-    return { run: await this.runJsonOf({ run, experiment }) };
+    const startedAt = optionalInt64(fields, 'start_time');
+    const run = await inMlflowTerms(this.runsService.createStarted(experiment, { name, userId, startedAt, tags }));
+    return { run: await this.runJsonOf(run, experiment) };
   }
 
   async get(fields: MlflowFields): Promise<{ run: MlflowRun }> {
-    return { run: await this.runJsonOf(await this.context(runIdOf(fields))) };
+    return { run: await this.runJsonOf(await this.runsService.require(runIdOf(fields))) };
   }
 
   /** Sets status, end time and name as given: MLflow's UpdateRun has no transition rules. */
   async update(fields: MlflowFields): Promise<{ run_info: MlflowRunInfo }> {
-    const { run, experiment } = await this.writableContext(runIdOf(fields));
+    const runId = runIdOf(fields);
     const status = optionalEnum<MlflowRunStatus>(fields, 'status', RUN_STATUS_NUMBERS);
     const endTime = optionalInt64(fields, 'end_time');
     const runName = optionalString(fields, 'run_name') || undefined;
     if (runName !== undefined && runName.length > MAX_RUN_NAME_LENGTH) {
       throw new InvalidRequestError(`run_name: must be at most ${MAX_RUN_NAME_LENGTH} characters`);
     }
-    await this.sql.transaction(async (tx) => {
-      await this.runs.update(run.id, { status: status && RUN_STATUS[status], endedAt: endTime, name: runName, at: Date.now() }, tx);
-      if (runName !== undefined) {
-        await this.runs.upsertTags(run.id, [{ key: RUN_NAME_TAG, value: runName }], tx);
-      }
-    });
-    this.changes.runChanged(run, runName === undefined ? ['status'] : ['status', 'tags']);
-    const updated = await this.runs.findByPublicId(run.public_id);
-    return { run_info: runInfoJson(updated ?? run, experiment) };
+    const updated = await inMlflowTerms(
+      this.runsService.update(runId, { status: status && RUN_STATUS[status], endedAt: endTime, name: runName }),
+    );
+    return { run_info: runInfoJson(updated, await this.experimentsService.requireById(updated.experiment_id)) };
   }
 
   async delete(fields: MlflowFields): Promise<MlflowEmpty> {
-    const { run } = await this.context(runIdOf(fields));
-    await this.runs.setLifecycle(run.id, 'deleted', Date.now());
-    this.changes.runChanged(run, ['deleted']);
+    await this.runsService.delete(runIdOf(fields));
     return {};
   }
 
   async restore(fields: MlflowFields): Promise<MlflowEmpty> {
-    const { run } = await this.context(runIdOf(fields));
-    await this.runs.setLifecycle(run.id, 'active', Date.now());
-    // Back in the lists, as if created: pages add it again.
-    this.changes.runChanged(run, ['created']);
+    await this.runsService.restore(runIdOf(fields));
     return {};
   }
 
   async logMetric(fields: MlflowFields): Promise<MlflowEmpty> {
-    const target = await this.runsService.requireWritable(runIdOf(fields));
+    const runId = runIdOf(fields);
     const point = parseMetric(fields, Date.now());
-    await this.metrics.appendPoints(target.id, [point]);
-    this.telemetry.countMetricPoints('mlflow', 1);
-    this.changes.runChanged(target, ['metrics'], [point.key]);
+    await inMlflowTerms(this.metricsService.logPoints(runId, [point], 'mlflow'));
     return {};
   }
 
@@ -309,9 +238,7 @@ export class MlflowRunsService {
     const runId = runIdOf(fields);
     const param = parseParam(fields);
     checkParam(param);
-    const target = await this.runsService.requireWritable(runId);
-    await this.sql.transaction((tx) => this.storeParams(target.id, runId, [param], tx));
-    this.changes.runChanged(target, ['params']);
+    await inMlflowTerms(this.paramsService.logTextParam(runId, param));
     return {};
   }
 
@@ -319,27 +246,18 @@ export class MlflowRunsService {
     const runId = runIdOf(fields);
     const tag = { key: requiredString(fields, 'key'), value: optionalString(fields, 'value') ?? '' };
     checkTag(tag);
-    const target = await this.runsService.requireWritable(runId);
-    await this.sql.transaction((tx) => this.storeTags(target.id, [tag], tx));
-    this.changes.runChanged(target, tag.key === RUN_NAME_TAG ? ['tags', 'status'] : ['tags']);
+    await inMlflowTerms(this.runsService.setTags(runId, [tag]));
     return {};
   }
 
   async deleteTag(fields: MlflowFields): Promise<MlflowEmpty> {
     const runId = runIdOf(fields);
     const key = requiredString(fields, 'key');
-    const target = await this.runsService.requireWritable(runId);
-    if (!(await this.runs.deleteTag(target.id, key))) {
-      throw new ResourceNotFoundError(`No tag with name: ${key} in run with id ${runId}`);
-    }
-    this.changes.runChanged(target, ['tags']);
+    await inMlflowTerms(this.runsService.deleteTag(runId, key));
     return {};
   }
 
-  /**
-   * Params, metrics and tags of one request in one transaction: unlike MLflow's server, a
-   * batch that fails stores nothing, so a client's retry cannot meet half a batch.
-   */
+  /** Params, metrics and tags of one request, stored all or nothing (see RunBatchService.logBatch). */
   async logBatch(fields: MlflowFields): Promise<MlflowEmpty> {
     const runId = runIdOf(fields);
     const rawMetrics = objectList(fields, 'metrics');
@@ -358,40 +276,15 @@ export class MlflowRunsService {
     const points = rawMetrics.map((metric) => parseMetric(metric, now));
     const params = rawParams.map(parseParam);
     params.forEach(checkParam);
-    const seen = new Set<string>();
-    for (const param of params) {
-      if (seen.has(param.key)) {
-        throw new InvalidRequestError(`Duplicate parameter keys have been submitted: '${param.key}'`);
-      }
-      seen.add(param.key);
-    }
     const tags = rawTags.map((tag) => ({ key: requiredString(tag, 'key'), value: optionalString(tag, 'value') ?? '' }));
     tags.forEach(checkTag);
-    const target = await this.runsService.requireWritable(runId);
-    if (params.length === 0 && tags.length === 0) {
-      // Metrics only, the training loop's usual batch: the append is atomic on its own, and
-      // without an outer transaction it takes the faster synchronous path.
-      await this.metrics.appendPoints(target.id, points);
-      this.telemetry.countMetricPoints('mlflow', points.length);
-      if (points.length > 0) {
-        this.changes.runChanged(target, ['metrics'], metricKeysOf(points));
-      }
-      return {};
-    }
-    await this.sql.transaction(async (tx) => {
-      await this.storeParams(target.id, runId, params, tx);
-      await this.metrics.appendPoints(target.id, points, tx);
-      await this.storeTags(target.id, tags, tx);
-    });
-    this.telemetry.countMetricPoints('mlflow', points.length);
-    this.changes.runChanged(target, batchChangeKinds(points.length, params.length, tags), metricKeysOf(points));
+    await inMlflowTerms(this.batches.logBatch(runId, { params, points, tags }, 'mlflow'));
     return {};
   }
 
   async logInputs(fields: MlflowFields): Promise<MlflowEmpty> {
     const datasets = objectList(fields, 'datasets').map(parseDatasetInput);
-    const { run } = await this.writableContext(runIdOf(fields));
-    await this.inputs.record(run.id, run.experiment_id, datasets, Date.now());
+    await inMlflowTerms(this.runsService.logInputs(runIdOf(fields), datasets));
     return {};
   }
 
@@ -424,13 +317,11 @@ export class MlflowRunsService {
     if (maxResults !== undefined && maxResults < 1) {
       throw new InvalidRequestError(`max_results: must be a positive integer, got ${maxResults}`);
     }
-    const target = await this.runsService.requireReadable(runId);
-    const after = decodeHistoryCursor(optionalString(fields, 'page_token') || undefined);
-    const seriesId = await this.metrics.seriesIdOf(target.id, key);
-    if (seriesId === undefined) {
+    const pageToken = optionalString(fields, 'page_token') || undefined;
+    const page = await this.metricsService.historyJson(runId, key, { pageToken, limit: maxResults });
+    if (page === undefined) {
       return '{}';
     }
-    const page = await this.metrics.historyJson(seriesId, key, { after, limit: maxResults });
     const parts: string[] = [];
     if (page.count > 0) {
       parts.push(`"metrics":[${page.items}]`);
@@ -468,8 +359,7 @@ export class MlflowRunsService {
     }
     const metrics: MlflowMetric[] = [];
     for (const runId of runIds) {
-      const target = await this.runsService.requireReadable(runId);
-      const seriesId = await this.metrics.seriesIdOf(target.id, key);
+      const seriesId = await this.metricsService.seriesIdOf(runId, key);
       if (seriesId === undefined) {
         continue;
       }
@@ -482,53 +372,8 @@ export class MlflowRunsService {
     return { metrics: nonEmpty(metrics) };
   }
 
-  /** Write-once params; MLflow clients only know strings, so equal text is the same value. */
-  private async storeParams(runId: number, runPublicId: string, params: readonly MlflowTag[], tx: SqlExecutor): Promise<void> {
-    for (const param of params) {
-      const { stored } = await this.params.insertOrGet({ run_id: runId, key: param.key, value: param.value, value_type: 'string' }, tx);
-      if (stored.value !== param.value) {
-        throw new ConflictError(
-          `Changing param values is not allowed. Param with key='${param.key}' was already logged with value='${stored.value}' ` +
-            `for run ID='${runPublicId}'. Attempted logging new value '${param.value}'.`,
-          'INVALID_PARAMETER_VALUE',
-        );
-      }
-    }
-  }
-
-  /** Tags, keeping the run's name in step with `mlflow.runName`. */
-  private async storeTags(runId: number, tags: readonly MlflowTag[], tx: SqlExecutor): Promise<void> {
-    if (tags.length === 0) {
-      return;
-    }
-    await this.runs.upsertTags(runId, tags, tx);
-    const name = tags.findLast((tag) => tag.key === RUN_NAME_TAG)?.value;
-    if (name !== undefined && name !== '') {
-      await this.runs.update(runId, { name, at: Date.now() }, tx);
-    }
-  }
-
-  private async context(runPublicId: string): Promise<RunContext> {
-    const run = await this.runs.findByPublicId(runPublicId);
-    if (!run) {
-      throw new NotFoundError('Run', runPublicId);
-    }
-    const experiment = await this.experimentsService.requireById(run.experiment_id);
-    return { run, experiment };
-  }
-
-  private async writableContext(runPublicId: string): Promise<RunContext> {
-    const context = await this.context(runPublicId);
-    if (context.run.lifecycle_stage !== 'active') {
-      throw new InvalidRequestError(
-        `The run ${runPublicId} must be in the 'active' state. Current state is ${context.run.lifecycle_stage}.`,
-      );
-    }
-    return context;
-  }
-
-  private async runJsonOf(context: RunContext): Promise<MlflowRun> {
-    const [json] = await this.runsJsonOf([context.run], new Map([[context.experiment.id, context.experiment]]));
+  private async runJsonOf(run: RunEntity, experiment?: ExperimentEntity): Promise<MlflowRun> {
+    const [json] = await this.runsJsonOf([run], new Map(experiment ? [[experiment.id, experiment]] : []));
     return json;
   }
 

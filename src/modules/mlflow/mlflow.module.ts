@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ExperimentsModule } from '../experiments/experiments.module.js';
-import { ChangeFeedModule } from '../live/change-feed.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { ParamsModule } from '../params/params.module.js';
+import { RunBatchModule } from '../run-batch/run-batch.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { MlflowExperimentsController } from './mlflow-experiments.controller.js';
 import { MlflowExperimentsService } from './mlflow-experiments.service.js';
@@ -17,7 +17,7 @@ import { MlflowServerController, MlflowUnsupportedController } from './mlflow-se
  * changing one URL. Import it last: its catch-all answers what no other route matched.
  */
 @Module({
-  imports: [ExperimentsModule, RunsModule, MetricsModule, ParamsModule, ChangeFeedModule],
+  imports: [ExperimentsModule, RunsModule, MetricsModule, ParamsModule, RunBatchModule],
   controllers: [MlflowExperimentsController, MlflowRunsController, MlflowServerController, MlflowUnsupportedController],
   providers: [MlflowExperimentsService, MlflowRunsService, MlflowHistoryRepository, mlflowRunDataProvider],
 })

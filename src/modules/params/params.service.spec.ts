@@ -6,7 +6,7 @@ import { RunsService } from '../runs/runs.service.js';
 import { ParamValue } from './dto/param.dto.js';
 import { ParamEntity } from './entities/param.entity.js';
 import { ParamRepository } from './param.repository.js';
-import { ParamsService, decodeParamValue, encodeParamValue } from './params.service.js';
+import { checkDistinctParamKeys, ParamChangedError, ParamsService, decodeParamValue, encodeParamValue } from './params.service.js';
 
 const ACTIVE_RUN = 'run-active';
 const DELETED_RUN = 'run-deleted';
@@ -102,7 +102,7 @@ describe('ParamsService.logParam', () => {
   it('stores a new param against the internal run id and answers it as given', async () => {
     const { service, params } = setup();
     await expect(service.logParam(ACTIVE_RUN, { key: 'lr', value: 0.001 })).resolves.toEqual({ key: 'lr', value: 0.001 });
-    expect(params.insertOrGet).toHaveBeenCalledWith({ run_id: 7001, key: 'lr', value: '0.001', value_type: 'number' });
+    expect(params.insertOrGet).toHaveBeenCalledWith({ run_id: 7001, key: 'lr', value: '0.001', value_type: 'number' }, undefined);
   });
 
   it('reports a new param to the change feed, and not the same one logged again', async () => {
@@ -222,5 +222,79 @@ describe('ParamsService.listParams', () => {
   it('answers NOT_FOUND for an unknown run', async () => {
     const { service } = setup();
     expect(await errorOf(service.listParams('run-nope', {}))).toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('ParamsService.storeParams (the write-once rule for every API)', () => {
+  it('compares typed values for /api/v1: the text 1 after the number 1 is a change', async () => {
+    const { service } = setup();
+    const run = RUN_TARGETS[ACTIVE_RUN];
+    await service.storeParams(run, [{ key: 'epochs', value: 1 }], 'typed');
+    const error = await errorOf(service.storeParams(run, [{ key: 'epochs', value: '1' }], 'typed'));
+    expect(error).toBeInstanceOf(ParamChangedError);
+  });
+
+  it('compares text for MLflow: the text 1 after the number 1 is the same value', async () => {
+    const { service, params } = setup();
+    const run = RUN_TARGETS[ACTIVE_RUN];
+    await service.storeParams(run, [{ key: 'epochs', value: 1 }], 'typed');
+    await expect(service.storeParams(run, [{ key: 'epochs', value: '1' }], 'text')).resolves.toBe(0);
+    expect(params.rows).toEqual([{ run_id: 7001, key: 'epochs', value: '1', value_type: 'number' }]);
+  });
+
+  it("refuses a different text with ParamChangedError carrying what MLflow's message needs, keeping the first", async () => {
+    const { service, params } = setup();
+    const run = RUN_TARGETS[ACTIVE_RUN];
+    await service.storeParams(run, [{ key: 'lr', value: '0.01' }], 'text');
+    const error = await errorOf(service.storeParams(run, [{ key: 'lr', value: '0.02' }], 'text'));
+    expect(error).toBeInstanceOf(ParamChangedError);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ runId: ACTIVE_RUN, key: 'lr', storedValue: '0.01', attemptedValue: '0.02' });
+    expect(error.message).toBe(`param 'lr' of run ${ACTIVE_RUN} is already "0.01"; params cannot change once logged`);
+    expect(params.rows.map((row) => row.value)).toEqual(['0.01']);
+  });
+
+  it("counts the params that were new and passes the caller's transaction on", async () => {
+    const { service, params } = setup();
+    const run = RUN_TARGETS[ACTIVE_RUN];
+    const tx = { marker: 'tx' };
+    await service.storeParams(run, [{ key: 'a', value: '1' }], 'text');
+    await expect(
+      service.storeParams(
+        run,
+        [
+          { key: 'a', value: '1' },
+          { key: 'b', value: '2' },
+        ],
+        'text',
+        tx as never,
+      ),
+    ).resolves.toBe(1);
+    expect(params.insertOrGet).toHaveBeenLastCalledWith({ run_id: 7001, key: 'b', value: '2', value_type: 'string' }, tx);
+  });
+});
+
+describe("ParamsService.logTextParam (MLflow's LogParam)", () => {
+  it('stores a text param and tells the change feed, even when logged again with the same value', async () => {
+    const { service, params, changes } = setup();
+    await service.logTextParam(ACTIVE_RUN, { key: 'opt', value: 'adam' });
+    await service.logTextParam(ACTIVE_RUN, { key: 'opt', value: 'adam' });
+    expect(params.rows).toEqual([{ run_id: 7001, key: 'opt', value: 'adam', value_type: 'string' }]);
+    expect(changes.runChanged).toHaveBeenCalledTimes(2);
+  });
+
+  it('refuses a deleted run before storing anything', async () => {
+    const { service, params } = setup();
+    expect(await errorOf(service.logTextParam(DELETED_RUN, { key: 'opt', value: 'adam' }))).toBeInstanceOf(ConflictError);
+    expect(params.insertOrGet).not.toHaveBeenCalled();
+  });
+});
+
+describe('checkDistinctParamKeys', () => {
+  it('accepts distinct keys and refuses a repeated one, naming it', () => {
+    expect(() => checkDistinctParamKeys([{ key: 'a' }, { key: 'b' }])).not.toThrow();
+    expect(() => checkDistinctParamKeys([{ key: 'a' }, { key: 'b' }, { key: 'a' }])).toThrow(
+      new InvalidRequestError("Duplicate parameter keys have been submitted: 'a'"),
+    );
   });
 });

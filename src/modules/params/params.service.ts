@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError } from '../../common/errors.js';
+import { ConflictError, InvalidRequestError } from '../../common/errors.js';
 import { decodePageToken, pageOf } from '../../common/paging.js';
+import { SqlExecutor } from '../../database/sql-client.js';
 import { ChangeFeedService } from '../live/change-feed.service.js';
+import { RunWriteTarget } from '../runs/run.repository.js';
 import { RunsService } from '../runs/runs.service.js';
 import { LogParamDto, ParamDto, ParamListResponseDto, ParamPageQueryDto, ParamValue } from './dto/param.dto.js';
 import { ParamEntity, ParamValueType } from './entities/param.entity.js';
@@ -28,6 +30,36 @@ export function decodeParamValue(param: Pick<ParamEntity, 'value' | 'value_type'
   }
 }
 
+/**
+ * How a param logged again is compared with the stored one: by value and JSON type (/api/v1,
+ * where 1 and "1" differ), or as text (MLflow clients only know strings, so equal text is the same value).
+ */
+export type ParamComparison = 'typed' | 'text';
+
+/** A param logged again with a different value. The MLflow adapter words it as MLflow does. */
+export class ParamChangedError extends ConflictError {
+  constructor(
+    readonly runId: string,
+    readonly key: string,
+    readonly storedValue: string,
+    readonly attemptedValue: string,
+    stored: Pick<ParamEntity, 'value' | 'value_type'>,
+  ) {
+    super(`param '${key}' of run ${runId} is already ${JSON.stringify(decodeParamValue(stored))}; params cannot change once logged`);
+  }
+}
+
+/** One request may set each key once: which of two values would be meant is anyone's guess. */
+export function checkDistinctParamKeys(params: readonly { key: string }[]): void {
+  const seen = new Set<string>();
+  for (const param of params) {
+    if (seen.has(param.key)) {
+      throw new InvalidRequestError(`Duplicate parameter keys have been submitted: '${param.key}'`);
+    }
+    seen.add(param.key);
+  }
+}
+
 function isKeyCursor(value: Record<string, unknown>): value is { k: string } {
   return typeof value.k === 'string';
 }
@@ -46,17 +78,41 @@ export class ParamsService {
    */
   async logParam(runId: string, dto: LogParamDto): Promise<ParamDto> {
     const run = await this.runs.requireWritable(runId);
-    const encoded = encodeParamValue(dto.value);
-    const { stored, created } = await this.params.insertOrGet({ run_id: run.id, key: dto.key, ...encoded });
-    if (created) {
+    if ((await this.storeParams(run, [dto], 'typed')) > 0) {
       this.changes.runChanged(run, ['params']);
     }
-    if (stored.value !== encoded.value || stored.value_type !== encoded.value_type) {
-      throw new ConflictError(
-        `param '${dto.key}' of run ${runId} is already ${JSON.stringify(decodeParamValue(stored))}; params cannot change once logged`,
-      );
-    }
     return { key: dto.key, value: dto.value };
+  }
+
+  /** MLflow's LogParam: one text param, compared as text. */
+  async logTextParam(runId: string, param: { key: string; value: string }): Promise<void> {
+    const run = await this.runs.requireWritable(runId);
+    await this.storeParams(run, [param], 'text');
+    this.changes.runChanged(run, ['params']);
+  }
+
+  /**
+   * The write-once rule, for every API: each param is stored unless its key is set; the same
+   * value again is accepted, a different one is a ParamChangedError. `tx` is the caller's
+   * transaction (a batch). Returns how many params were new.
+   */
+  async storeParams(
+    run: RunWriteTarget,
+    params: readonly { key: string; value: ParamValue }[],
+    comparison: ParamComparison,
+    tx?: SqlExecutor,
+  ): Promise<number> {
+    let created = 0;
+    for (const param of params) {
+      const encoded = encodeParamValue(param.value);
+      const result = await this.params.insertOrGet({ run_id: run.id, key: param.key, ...encoded }, tx);
+      const { stored } = result;
+      if (stored.value !== encoded.value || (comparison === 'typed' && stored.value_type !== encoded.value_type)) {
+        throw new ParamChangedError(run.public_id, param.key, stored.value, encoded.value, stored);
+      }
+      created += result.created ? 1 : 0;
+    }
+    return created;
   }
 
   async listParams(runId: string, query: ParamPageQueryDto): Promise<ParamListResponseDto> {

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { ConflictError, InvalidRequestError, NotFoundError } from '../../common/errors.js';
+import { ConflictError, InvalidRequestError, NotFoundError, ResourceNotFoundError } from '../../common/errors.js';
 import { encodePageToken } from '../../common/paging.js';
 import { ExperimentEntity } from '../experiments/entities/experiment.entity.js';
 import { ExperimentRepository } from '../experiments/experiment.repository.js';
@@ -8,8 +8,11 @@ import { ChangeFeedService } from '../live/change-feed.service.js';
 import { CompletionStatus, RunResponseDto } from './dto/run.dto.js';
 import { RunEntity, RunStatus } from './entities/run.entity.js';
 import { NewRun, RunRepository, StatusChange } from './run.repository.js';
+import { SqlClient } from '../../database/sql-client.js';
 import { RunActivityService } from './run-activity.service.js';
-import { RunsService } from './runs.service.js';
+import { RunInputRepository } from './run-input.repository.js';
+import { ExperimentNotActiveError, RunDeletedError } from './run-errors.js';
+import { RUN_NAME_TAG, RunsService } from './runs.service.js';
 
 const RFC3339_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const EXPERIMENT_ID = 4242;
@@ -37,8 +40,37 @@ const DELETED_EXPERIMENT: ExperimentEntity = {
 function fakeRunRepository() {
   const rows: RunEntity[] = [];
   let nextId = 9000;
+  /** run id → tag key → value, as run_tags holds them. */
+  const tags = new Map<number, Map<string, string>>();
+  const tagsOf = (runId: number) => tags.get(runId) ?? tags.set(runId, new Map()).get(runId)!;
   const repository = {
     rows,
+    tags,
+    upsertTags: jest.fn((runId: number, given: readonly { key: string; value: string }[]) => {
+      for (const tag of given) {
+        tagsOf(runId).set(tag.key, tag.value);
+      }
+      return Promise.resolve();
+    }),
+    deleteTag: jest.fn((runId: number, key: string) => Promise.resolve(tagsOf(runId).delete(key))),
+    update: jest.fn((runId: number, change: { status?: RunStatus; endedAt?: number; name?: string; at: number }) => {
+      const row = rows.find((candidate) => candidate.id === runId);
+      if (row) {
+        row.updated_at = change.at;
+        row.status = change.status ?? row.status;
+        row.ended_at = change.endedAt ?? row.ended_at;
+        row.name = change.name ?? row.name;
+      }
+      return Promise.resolve();
+    }),
+    setLifecycle: jest.fn((runId: number, stage: RunEntity['lifecycle_stage'], now: number) => {
+      const row = rows.find((candidate) => candidate.id === runId);
+      if (row) {
+        row.lifecycle_stage = stage;
+        row.deleted_at = stage === 'deleted' ? now : null;
+      }
+      return Promise.resolve();
+    }),
     insert: jest.fn((run: NewRun) => {
       const row: RunEntity = { ...run, id: nextId++ };
       rows.push(row);
@@ -110,13 +142,18 @@ function setup() {
   const experiments = new ExperimentsService(experimentRepository as unknown as ExperimentRepository);
   const activity = { touch: jest.fn(), lastActivity: (_id: number, stored: number | null) => stored };
   const changes = { runChanged: jest.fn() };
+  // One connection, no concurrency: a transaction is just the work, on the same fake store.
+  const sql = { transaction: <T>(work: (tx: unknown) => Promise<T>) => work(undefined) };
+  const inputs = { record: jest.fn(() => Promise.resolve()) };
   const service = new RunsService(
     runs as unknown as RunRepository,
     experiments,
     activity as unknown as RunActivityService,
     changes as unknown as ChangeFeedService,
+    sql as unknown as SqlClient,
+    inputs as unknown as RunInputRepository,
   );
-  return { service, runs, experimentRepository, activity, changes };
+  return { service, runs, experimentRepository, activity, changes, inputs };
 }
 
 /** Puts a run straight into the fake store in the given state. */
@@ -454,5 +491,133 @@ describe('RunsService.listForExperiment', () => {
     expect(
       await errorOf(service.listForExperiment(EXPERIMENT.public_id, { page_token: encodePageToken({ k: 'wrong-shape' }) })),
     ).toBeInstanceOf(InvalidRequestError);
+  });
+});
+
+describe("RunsService.createStarted (MLflow's CreateRun)", () => {
+  it('creates a running run with its tags, the name tag holding the name', async () => {
+    const { service, runs, changes } = setup();
+    const run = await service.createStarted(EXPERIMENT, {
+      name: 'baseline',
+      userId: 'ada',
+      startedAt: 1_700_000_000_123,
+      tags: [
+        { key: 'team', value: 'vision' },
+        { key: RUN_NAME_TAG, value: 'stale' },
+      ],
+    });
+    expect(run).toMatchObject({ name: 'baseline', status: 'running', user_id: 'ada', started_at: 1_700_000_000_123, ended_at: null });
+    expect(Object.fromEntries(runs.tags.get(run.id) ?? [])).toEqual({ team: 'vision', [RUN_NAME_TAG]: 'baseline' });
+    expect(changes.runChanged).toHaveBeenCalledWith(run, ['created']);
+  });
+
+  it('names an unnamed run, starts it now by default, and tags it with the generated name', async () => {
+    const { service, runs } = setup();
+    const before = Date.now();
+    const run = await service.createStarted(EXPERIMENT, { name: undefined, userId: null, startedAt: undefined, tags: [] });
+    expect(run.name).toMatch(/^[a-z]+-[a-z]+-\d+$/);
+    expect(run.started_at).toBeGreaterThanOrEqual(before);
+    expect(runs.tags.get(run.id)?.get(RUN_NAME_TAG)).toBe(run.name);
+  });
+
+  it('refuses a deleted experiment with ExperimentNotActiveError (CONFLICT), storing nothing', async () => {
+    const { service, runs } = setup();
+    const error = await errorOf(service.createStarted(DELETED_EXPERIMENT, { name: 'x', userId: null, startedAt: undefined, tags: [] }));
+    expect(error).toBeInstanceOf(ExperimentNotActiveError);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as ExperimentNotActiveError).experimentId).toBe(DELETED_EXPERIMENT.public_id);
+    expect(runs.rows).toHaveLength(0);
+  });
+});
+
+describe("RunsService.update (MLflow's UpdateRun)", () => {
+  it('sets status, end time and name whatever the status, the name tag following the name', async () => {
+    const { service, runs, changes } = setup();
+    const seeded = seedRun(runs, { status: 'success' });
+    const updated = await service.update(seeded.public_id, { status: 'running', endedAt: 42, name: 'renamed' });
+    expect(updated).toMatchObject({ status: 'running', ended_at: 42, name: 'renamed' });
+    expect(runs.tags.get(seeded.id)?.get(RUN_NAME_TAG)).toBe('renamed');
+    expect(changes.runChanged).toHaveBeenCalledWith(expect.objectContaining({ public_id: seeded.public_id }), ['status', 'tags']);
+  });
+
+  it('leaves the tags alone when the name is not given', async () => {
+    const { service, runs } = setup();
+    const seeded = seedRun(runs, { status: 'running' });
+    await service.update(seeded.public_id, { status: 'success' });
+    expect(runs.upsertTags).not.toHaveBeenCalled();
+  });
+
+  it('refuses a deleted run with RunDeletedError and an unknown one with NOT_FOUND', async () => {
+    const { service, runs } = setup();
+    const deleted = seedRun(runs, { lifecycle_stage: 'deleted' });
+    expect(await errorOf(service.update(deleted.public_id, { status: 'success' }))).toBeInstanceOf(RunDeletedError);
+    expect(await errorOf(service.update('run-unknown', { status: 'success' }))).toBeInstanceOf(NotFoundError);
+    expect(runs.update).not.toHaveBeenCalled();
+  });
+});
+
+describe('RunsService tags', () => {
+  it('renames the run when mlflow.runName is set (the last one given, unless empty)', async () => {
+    const { service, runs, changes } = setup();
+    const seeded = seedRun(runs);
+    await service.setTags(seeded.public_id, [
+      { key: RUN_NAME_TAG, value: 'first' },
+      { key: RUN_NAME_TAG, value: 'second' },
+    ]);
+    expect(runs.rows[0].name).toBe('second');
+    expect(changes.runChanged).toHaveBeenCalledWith(expect.objectContaining({ public_id: seeded.public_id }), ['tags', 'status']);
+    await service.setTags(seeded.public_id, [{ key: RUN_NAME_TAG, value: '' }]);
+    expect(runs.rows[0].name).toBe('second');
+  });
+
+  it('sets other tags without touching the name', async () => {
+    const { service, runs, changes } = setup();
+    const seeded = seedRun(runs);
+    await service.setTags(seeded.public_id, [{ key: 'team', value: 'nlp' }]);
+    expect(runs.rows[0].name).toBe('seeded');
+    expect(runs.update).not.toHaveBeenCalled();
+    expect(changes.runChanged).toHaveBeenCalledWith(expect.objectContaining({ public_id: seeded.public_id }), ['tags']);
+  });
+
+  it('deletes a tag, and answers NOT_FOUND for a tag that is not there', async () => {
+    const { service, runs } = setup();
+    const seeded = seedRun(runs);
+    await service.setTags(seeded.public_id, [{ key: 'team', value: 'nlp' }]);
+    await service.deleteTag(seeded.public_id, 'team');
+    expect(runs.tags.get(seeded.id)?.has('team')).toBe(false);
+    const error = await errorOf(service.deleteTag(seeded.public_id, 'team'));
+    expect(error).toBeInstanceOf(ResourceNotFoundError);
+    expect(error.message).toBe(`No tag with name: team in run with id ${seeded.public_id}`);
+  });
+
+  it('refuses tag changes on a deleted run', async () => {
+    const { service, runs } = setup();
+    const deleted = seedRun(runs, { lifecycle_stage: 'deleted' });
+    expect(await errorOf(service.setTags(deleted.public_id, [{ key: 'a', value: 'b' }]))).toBeInstanceOf(RunDeletedError);
+    expect(await errorOf(service.deleteTag(deleted.public_id, 'a'))).toBeInstanceOf(RunDeletedError);
+    expect(runs.upsertTags).not.toHaveBeenCalled();
+  });
+});
+
+describe('RunsService.delete / restore / logInputs', () => {
+  it('moves a run to the bin and back, telling the change feed', async () => {
+    const { service, runs, changes } = setup();
+    const seeded = seedRun(runs);
+    await service.delete(seeded.public_id);
+    expect(runs.rows[0]).toMatchObject({ lifecycle_stage: 'deleted' });
+    await service.restore(seeded.public_id);
+    expect(runs.rows[0]).toMatchObject({ lifecycle_stage: 'active', deleted_at: null });
+    expect(changes.runChanged.mock.calls.map(([, kinds]) => kinds)).toEqual([['deleted'], ['created']]);
+  });
+
+  it('records inputs of a writable run under its experiment, and refuses a deleted run', async () => {
+    const { service, runs, inputs } = setup();
+    const seeded = seedRun(runs);
+    const datasets = [{ dataset: { name: 'd', digest: '1', source_type: 'local', source: '/d', schema: null, profile: null }, tags: [] }];
+    await service.logInputs(seeded.public_id, datasets);
+    expect(inputs.record).toHaveBeenCalledWith(seeded.id, EXPERIMENT_ID, datasets, expect.any(Number));
+    await service.delete(seeded.public_id);
+    expect(await errorOf(service.logInputs(seeded.public_id, datasets))).toBeInstanceOf(RunDeletedError);
+    expect(inputs.record).toHaveBeenCalledTimes(1);
   });
 });

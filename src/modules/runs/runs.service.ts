@@ -1,19 +1,46 @@
 import { Injectable } from '@nestjs/common';
 import { ConflictError, NotFoundError } from '../../common/errors.js';
+import { SqlClient, SqlExecutor } from '../../database/sql-client.js';
 import { newPublicId } from '../../common/ids.js';
 import { DEFAULT_PAGE_SIZE, decodePageToken, isAfterCursor, pageOf } from '../../common/paging.js';
 import { toRfc3339, toRfc3339OrNull } from '../../common/time.js';
 import { PageQueryDto } from '../../common/validation.js';
+import { ExperimentEntity } from '../experiments/entities/experiment.entity.js';
 import { ExperimentsService } from '../experiments/experiments.service.js';
 import { ChangeFeedService } from '../live/change-feed.service.js';
+import { ChangeKind } from '../live/run-change.js';
 import { CompleteRunDto, CreateRunDto, RunListResponseDto, RunResponseDto } from './dto/run.dto.js';
 import { RunEntity, RunStatus } from './entities/run.entity.js';
 import { randomRunName } from './run-names.js';
 import { RunActivityService, SILENT_RUN_REASON_PREFIX } from './run-activity.service.js';
-import { RunRepository, RunWriteTarget, StatusChange } from './run.repository.js';
+import { ExperimentNotActiveError, RunDeletedError, RunTagNotFoundError } from './run-errors.js';
+import { DatasetInput, RunInputRepository } from './run-input.repository.js';
+import { NewRun, RunRepository, RunWriteTarget, StatusChange } from './run.repository.js';
 import { searchPage, searchWindow } from '../../common/search/search-page.js';
 import { parseRunFilter, parseRunOrderBy } from './search/run-search-grammar.js';
 import type { RunSearchPage, RunSearchRequest } from './search/run-search.js';
+
+/** A new run's row: the one place runs are made, so every API's runs obey the same rules. */
+function newRunRow(experiment: ExperimentEntity, spec: NewRunSpec, now: number): NewRun {
+  if (experiment.lifecycle_stage !== 'active') {
+    throw new ExperimentNotActiveError(experiment.public_id);
+  }
+  return {
+    public_id: newPublicId('run'),
+    experiment_id: experiment.id,
+    name: spec.name ?? randomRunName(),
+    status: spec.status,
+    status_reason: null,
+    lifecycle_stage: 'active',
+    user_id: spec.userId,
+    created_at: now,
+    started_at: spec.startedAt,
+    ended_at: null,
+    updated_at: now,
+    deleted_at: null,
+    last_activity_at: spec.lastActivityAt,
+  };
+}
 
 export function toRunResponse(
   run: RunEntity,
@@ -35,6 +62,28 @@ export function toRunResponse(
   };
 }
 
+/** The tag that holds a run's name (MLflow's convention): setting it renames the run. */
+export const RUN_NAME_TAG = 'mlflow.runName';
+
+export interface RunTag {
+  key: string;
+  value: string;
+}
+
+/** What changed when these tags were set: the name too (the status event carries it) when `mlflow.runName` is among them. */
+export function tagChangeKinds(tags: readonly RunTag[]): ChangeKind[] {
+  return tags.some((tag) => tag.key === RUN_NAME_TAG) ? ['tags', 'status'] : ['tags'];
+}
+
+/** How a run starts out; everything else about a new run is the same however it is created. */
+interface NewRunSpec {
+  name: string | undefined;
+  status: RunStatus;
+  userId: string | null;
+  startedAt: number | null;
+  lastActivityAt: number | null;
+}
+
 /** Which statuses each completion may leave from (the seed's lifecycle). */
 const COMPLETE_FROM: Record<CompleteRunDto['status'], readonly RunStatus[]> = {
   success: ['running'],
@@ -49,39 +98,120 @@ export class RunsService {
     private readonly experiments: ExperimentsService,
     private readonly activity: RunActivityService,
     private readonly changes: ChangeFeedService,
+    private readonly sql: SqlClient,
+    private readonly inputs: RunInputRepository,
   ) {}
 
   async create(dto: CreateRunDto): Promise<RunResponseDto> {
     const experiment = await this.experiments.require(dto.experiment_id);
-    if (experiment.lifecycle_stage !== 'active') {
-      throw new ConflictError(`experiment ${experiment.public_id} is deleted; restore it before adding runs`);
-    }
-    const now = Date.now();
-    const run = await this.runs.insert({
-      public_id: newPublicId('run'),
-      experiment_id: experiment.id,
-      name: dto.name ?? randomRunName(),
-      status: 'pending',
-      status_reason: null,
-      lifecycle_stage: 'active',
-      user_id: null,
-      created_at: now,
-      started_at: null,
-      ended_at: null,
-      updated_at: now,
-      deleted_at: null,
-      last_activity_at: null,
-    });
+    const run = await this.runs.insert(
+      newRunRow(experiment, { name: dto.name, status: 'pending', userId: null, startedAt: null, lastActivityAt: null }, Date.now()),
+    );
     this.changes.runChanged(run, ['created']);
     return toRunResponse(run, experiment.public_id);
   }
 
+  /**
+   * A run that is running from `startedAt` (now by default), with tags, as MLflow's CreateRun
+   * makes it: one transaction, and the tag `mlflow.runName` always holds the run's name.
+   */
+  async createStarted(
+    experiment: ExperimentEntity,
+    spec: { name: string | undefined; userId: string | null; startedAt: number | undefined; tags: readonly RunTag[] },
+  ): Promise<RunEntity> {
+    const now = Date.now();
+    const row = newRunRow(
+      experiment,
+      { name: spec.name, status: 'running', userId: spec.userId, startedAt: spec.startedAt ?? now, lastActivityAt: now },
+      now,
+    );
+    const run = await this.sql.transaction(async (tx) => {
+      const created = await this.runs.insert(row, tx);
+      const tags = [...spec.tags.filter((tag) => tag.key !== RUN_NAME_TAG), { key: RUN_NAME_TAG, value: created.name }];
+      await this.runs.upsertTags(created.id, tags, tx);
+      return created;
+    });
+    this.changes.runChanged(run, ['created']);
+    return run;
+  }
+
   async get(publicId: string): Promise<RunResponseDto> {
+    return this.respond(await this.require(publicId));
+  }
+
+  /** The run's entity (deleted or not), or NOT_FOUND. For other services of this server. */
+  async require(publicId: string): Promise<RunEntity> {
     const run = await this.runs.findByPublicId(publicId);
     if (!run) {
       throw new NotFoundError('Run', publicId);
     }
-    return this.respond(run);
+    return run;
+  }
+
+  /**
+   * Sets any of status, end time and name of a writable run, whatever its status (MLflow's
+   * UpdateRun has no transition rules); the name tag follows the name. Returns the run as stored.
+   */
+  async update(publicId: string, change: { status?: RunStatus; endedAt?: number; name?: string }): Promise<RunEntity> {
+    const target = await this.requireWritable(publicId);
+    await this.sql.transaction(async (tx) => {
+      await this.runs.update(target.id, { ...change, at: Date.now() }, tx);
+      if (change.name !== undefined) {
+        await this.runs.upsertTags(target.id, [{ key: RUN_NAME_TAG, value: change.name }], tx);
+      }
+    });
+    this.changes.runChanged(target, change.name === undefined ? ['status'] : ['status', 'tags']);
+    return this.require(publicId);
+  }
+
+  /** Moves a run (deleted or not) to the bin; it keeps its data until restored or purged. */
+  async delete(publicId: string): Promise<void> {
+    const target = await this.requireReadable(publicId);
+    await this.runs.setLifecycle(target.id, 'deleted', Date.now());
+    this.changes.runChanged(target, ['deleted']);
+  }
+
+  async restore(publicId: string): Promise<void> {
+    const target = await this.requireReadable(publicId);
+    await this.runs.setLifecycle(target.id, 'active', Date.now());
+    // Back in the lists, as if created: pages add it again.
+    this.changes.runChanged(target, ['created']);
+  }
+
+  /** Sets tags on a writable run, in one transaction. */
+  async setTags(publicId: string, tags: readonly RunTag[]): Promise<void> {
+    const target = await this.requireWritable(publicId);
+    await this.sql.transaction((tx) => this.storeTags(target.id, tags, tx));
+    this.changes.runChanged(target, tagChangeKinds(tags));
+  }
+
+  /**
+   * Tags inside the caller's transaction (a batch), keeping the run's name in step with
+   * `mlflow.runName` (the last one given, unless empty).
+   */
+  async storeTags(runId: number, tags: readonly RunTag[], tx: SqlExecutor): Promise<void> {
+    if (tags.length === 0) {
+      return;
+    }
+    await this.runs.upsertTags(runId, tags, tx);
+    const name = tags.findLast((tag) => tag.key === RUN_NAME_TAG)?.value;
+    if (name !== undefined && name !== '') {
+      await this.runs.update(runId, { name, at: Date.now() }, tx);
+    }
+  }
+
+  async deleteTag(publicId: string, key: string): Promise<void> {
+    const target = await this.requireWritable(publicId);
+    if (!(await this.runs.deleteTag(target.id, key))) {
+      throw new RunTagNotFoundError(publicId, key);
+    }
+    this.changes.runChanged(target, ['tags']);
+  }
+
+  /** Records the datasets a writable run used. */
+  async logInputs(publicId: string, datasets: readonly DatasetInput[]): Promise<void> {
+    const target = await this.requireWritable(publicId);
+    await this.inputs.record(target.id, target.experiment_id, datasets, Date.now());
   }
 
   async listForExperiment(experimentPublicId: string, query: PageQueryDto): Promise<RunListResponseDto> {
@@ -122,7 +252,7 @@ export class RunsService {
       throw new NotFoundError('Run', publicId);
     }
     if (target.lifecycle_stage !== 'active') {
-      throw new ConflictError(`run ${publicId} is deleted; restore it before writing to it`);
+      throw new RunDeletedError(publicId);
     }
     // A write is a sign of life; a run the sweep gave up on is running after all.
     this.activity.touch(target.id);
