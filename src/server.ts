@@ -48,11 +48,21 @@ export function startupWarnings(config: Pick<ServerConfig, 'host' | 'authType'>)
   return [];
 }
 
+/** For embedders (and tests): what to add to the app before its routes are built. */
+export interface AppOptions {
+  /**
+   * Called once the app is created, before Nest builds its route handlers: global guards,
+   * interceptors, pipes or filters added here (app.useGlobalGuards, …) apply to every route,
+   * hot write lane included.
+   */
+  configure?: (app: NestExpressApplication) => void;
+}
+
 /**
  * Builds the application without listening: everything a request meets (request id and log
  * line, body limits, CORS, docs, guard, pipe, filter) is wired here, in this order.
  */
-export async function createApp(config: ServerConfig): Promise<NestExpressApplication> {
+export async function createApp(config: ServerConfig, options: AppOptions = {}): Promise<NestExpressApplication> {
   const root = createRootLogger(config.logLevel);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
@@ -122,12 +132,13 @@ export async function createApp(config: ServerConfig): Promise<NestExpressApplic
     });
   }
   mountOpenApi(app);
+  options.configure?.(app);
   return app;
 }
 
 /** Starts a server from a validated configuration (the CLI's path) and returns once it listens. */
-export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const app = await createApp(config);
+export async function startServer(config: ServerConfig, options: AppOptions = {}): Promise<RunningServer> {
+  const app = await createApp(config, options);
   const logger = new Logger('Server');
   const server = app.getHttpServer();
   server.requestTimeout = config.requestTimeoutSecs * 1000;
