@@ -3,6 +3,7 @@
 // 32 concurrent keep-alive clients: v1 points, MLflow log-metric, and v1 points carrying an
 // Idempotency-Key as the TypeScript client sends them; then the same with the lane off.
 // BENCH_SECONDS (default 10) sets each phase's length. Compare figures from one run only.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fmt, postJson, startEntrenar } from './support.js';
 
@@ -50,7 +51,17 @@ function post(agent: http.Agent, url: URL, body: string, headers: Record<string,
   });
 }
 
-async function runPhase(baseUrl: string, runId: string, phase: Phase): Promise<number> {
+/**
+ * CPU seconds the server process has used (user + system, from /proc): per request, this is
+ * steadier than throughput on a machine shared with other work.
+ */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function runPhase(baseUrl: string, runId: string, phase: Phase): Promise<{ perSecond: number; requests: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
   const url = new URL(phase.path(runId), baseUrl);
   let step = 0;
@@ -72,7 +83,7 @@ async function runPhase(baseUrl: string, runId: string, phase: Phase): Promise<n
   );
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
-  return done / seconds;
+  return { perSecond: done / seconds, requests: done };
 }
 
 async function measure(label: string, extraArgs: string[]): Promise<void> {
@@ -82,8 +93,13 @@ async function measure(label: string, extraArgs: string[]): Promise<void> {
     for (const phase of PHASES) {
       const run = (await postJson(`${server.url}/api/v1/runs`, { experiment_id: experiment.id })) as { id: string };
       await postJson(`${server.url}/api/v1/runs/${run.id}/start`, {});
-      const perSecond = await runPhase(server.url, run.id, phase);
-      console.log(`${label.padEnd(10)} ${phase.name.padEnd(46)} ${fmt(perSecond).padStart(7)} req/s`);
+      const pid = server.child.pid ?? 0;
+      const cpuBefore = cpuSeconds(pid);
+      const { perSecond, requests } = await runPhase(server.url, run.id, phase);
+      const cpuMicros = ((cpuSeconds(pid) - cpuBefore) / requests) * 1e6;
+      console.log(
+        `${label.padEnd(10)} ${phase.name.padEnd(46)} ${fmt(perSecond).padStart(7)} req/s ${fmt(cpuMicros).padStart(5)} µs server CPU/request`,
+      );
     }
   } finally {
     await server.stop();
