@@ -1,4 +1,4 @@
-import { RequestMethod } from '@nestjs/common';
+import { Logger, RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -134,13 +134,23 @@ export function createHotWriteLane(app: NestExpressApplication, options: HotWrit
   const expressApp = app.getHttpAdapter().getInstance() as { request: object; response: object };
   // Built at the first request: Nest registers its routes when the app is initialised, after this is created.
   let lane: Lane | undefined;
+  // A lane that cannot be built (a @HotWrite() route missing from the table) is logged and left
+  // empty: every request then takes the normal path, which answers them all correctly.
+  const buildLaneOrNone = (): Lane => {
+    try {
+      return buildLane(app);
+    } catch (error) {
+      new Logger('HotWriteLane').error(`the hot write lane is off: ${error instanceof Error ? error.message : String(error)}`);
+      return { routes: [], router: express.Router() as unknown as RouterWithStack };
+    }
+  };
   return (request: IncomingMessage, response: ServerResponse, next: () => void): void => {
     const url = request.url ?? '';
     if (request.method !== 'POST' || url[0] !== '/') {
       next();
       return;
     }
-    lane ??= buildLane(app);
+    lane ??= buildLaneOrNone();
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
     const route = lane.routes.find((candidate) => matches(candidate.layer, path));
