@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE, DiscoveryModule } from '@nestjs/core';
 import { GlobalExceptionFilter } from './common/filters/global-exception.filter.js';
 import { createValidationPipe } from './common/pipes/validation.pipe.js';
 import { ConfigModule } from './config/config.module.js';
@@ -24,6 +24,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        // The hot write lane finds its routes among the controllers (src/http/hot-write-lane.ts).
+        DiscoveryModule,
         DatabaseModule,
         TelemetryModule,
         AuthModule,

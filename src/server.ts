@@ -5,6 +5,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppModule } from './app.module.js';
+import { ResourceNotFoundError } from './common/errors.js';
 import { renderError } from './common/filters/global-exception.filter.js';
 import { createRootLogger, PinoNestLogger } from './common/logging/logger.js';
 import { drainHttpServer } from './common/shutdown/drain-http-server.js';
@@ -15,8 +16,6 @@ import { createHotWriteLane } from './http/hot-write-lane.js';
 import { createJsonBodyReader } from './http/json-body.js';
 import { AuthGate } from './modules/auth/auth-gate.js';
 import { LiveEventsService } from './modules/live/live-events.service.js';
-import { MetricsService } from './modules/metrics/metrics.service.js';
-import { MlflowRunsService } from './modules/mlflow/mlflow-runs.service.js';
 import { TelemetryService } from './modules/telemetry/telemetry.service.js';
 import { serverConfig } from './config/load-config.js';
 import { ServerConfig } from './config/server-config.js';
@@ -49,11 +48,21 @@ export function startupWarnings(config: Pick<ServerConfig, 'host' | 'authType'>)
   return [];
 }
 
+/** For embedders (and tests): what to add to the app before its routes are built. */
+export interface AppOptions {
+  /**
+   * Called once the app is created, before Nest builds its route handlers: global guards,
+   * interceptors, pipes or filters added here (app.useGlobalGuards, …) apply to every route,
+   * hot write lane included.
+   */
+  configure?: (app: NestExpressApplication) => void;
+}
+
 /**
  * Builds the application without listening: everything a request meets (request id and log
  * line, body limits, CORS, docs, guard, pipe, filter) is wired here, in this order.
  */
-export async function createApp(config: ServerConfig): Promise<NestExpressApplication> {
+export async function createApp(config: ServerConfig, options: AppOptions = {}): Promise<NestExpressApplication> {
   const root = createRootLogger(config.logLevel);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
@@ -98,28 +107,38 @@ export async function createApp(config: ServerConfig): Promise<NestExpressApplic
     response.status(status).set(headers).json(body);
   });
   if (!config.disableHotWriteLane) {
-    // Metric writes from training loops take a short cut past Express and Nest (see the lane):
-    // the lane sees each request first, and hands anything it does not take to Express.
-    const hotLane = createHotWriteLane(
-      config,
-      { metrics: app.get(MetricsService), mlflowRuns: app.get(MlflowRunsService) },
-      frontDoor,
-      readJson,
-    );
+    // Metric writes from training loops go straight to their route, past the scan of the route
+    // table (see the lane): it sees each request first, and hands anything it does not take to Express.
+    const telemetry = app.get(TelemetryService);
+    const hotLane = createHotWriteLane(app, {
+      onServed: (pattern) => telemetry.countHotLaneRequest(pattern),
+      onUnanswered: (error, request, response) => {
+        if (response.headersSent) {
+          response.destroy();
+          return;
+        }
+        const rendered = renderError(error ?? new ResourceNotFoundError('no route answered this request'), request, (message) =>
+          errorLogger.error(message),
+        );
+        response.writeHead(rendered.status, { ...rendered.headers, 'Content-Type': 'application/json; charset=utf-8' });
+        response.end(JSON.stringify(rendered.body));
+      },
+    });
     const server = app.getHttpServer();
     const [expressListener] = server.listeners('request') as ((request: IncomingMessage, response: ServerResponse) => void)[];
     server.removeAllListeners('request');
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-      hotLane(request, response, () => expressListener(request, response), requestLog);
+      hotLane(request, response, () => expressListener(request, response));
     });
   }
   mountOpenApi(app);
+  options.configure?.(app);
   return app;
 }
 
 /** Starts a server from a validated configuration (the CLI's path) and returns once it listens. */
-export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const app = await createApp(config);
+export async function startServer(config: ServerConfig, options: AppOptions = {}): Promise<RunningServer> {
+  const app = await createApp(config, options);
   const logger = new Logger('Server');
   const server = app.getHttpServer();
   server.requestTimeout = config.requestTimeoutSecs * 1000;

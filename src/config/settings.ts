@@ -215,7 +215,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: '--disable-hot-write-lane',
     env: 'ENTRENAR_DISABLE_HOT_WRITE_LANE',
     kind: 'bool',
-    description: 'answer metric writes through the full request pipeline only, without the short cut (slower; for debugging)',
+    description: 'route metric writes by scanning the whole route table, like every other request (slower; for debugging)',
   },
   {
     key: 'metricsPublic',

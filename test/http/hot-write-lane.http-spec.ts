@@ -1,11 +1,14 @@
+import { CallHandler, CanActivate, ExecutionContext, ForbiddenException, NestInterceptor } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { factories } from '../support/factories.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 
 /**
- * Metric writes are answered by a short cut past Express and Nest (src/http/hot-write-lane.ts)
- * unless they carry an Idempotency-Key (or come cross-origin): these tests send each request
- * both ways and expect the same answer, so the two paths cannot drift apart.
+ * Metric writes go straight to their route, past Express's scan of the route table
+ * (src/http/hot-write-lane.ts), with or without an Idempotency-Key: these tests send each
+ * request both ways (without a key, and with one, which the idempotency interceptor handles)
+ * and expect the same answer.
  */
 describe('the hot write lane answers exactly as the normal path does', () => {
   let server: TestApp;
@@ -18,7 +21,7 @@ describe('the hot write lane answers exactly as the normal path does', () => {
   });
   afterAll(() => server.close());
 
-  /** The same request through the lane (no Idempotency-Key) and through Nest (with one). */
+  /** The same request without an Idempotency-Key and with one. */
   async function bothWays(path: string, body: string, headers: Record<string, string> = {}) {
     const send = (extra: Record<string, string>) => {
       const request = server.http().post(path).set('Content-Type', 'application/json').set(headers).set(extra);
@@ -128,7 +131,7 @@ describe('the hot write lane answers exactly as the normal path does', () => {
 });
 
 describe('the hot write lane with CORS on', () => {
-  it('leaves cross-origin writes to the normal path, which adds the CORS headers', async () => {
+  it('answers cross-origin writes with the CORS headers', async () => {
     const server = await startTestApp({ cors: true });
     try {
       const run = await factories(server.http).runningRun();
@@ -139,6 +142,18 @@ describe('the hot write lane with CORS on', () => {
         .send({ key: 'loss', step: 1, value: 1 })
         .expect(201);
       expect(response.headers['access-control-allow-origin']).toBe('https://dash.example');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('adds the CORS headers to writes without an Origin too (Vary: Origin keeps caches apart), as the normal path does', async () => {
+    const server = await startTestApp({ cors: true });
+    try {
+      const run = await factories(server.http).runningRun();
+      const response = await server.http().post(`/api/v1/runs/${run.id}/metrics`).send({ key: 'loss', step: 1, value: 1 }).expect(201);
+      expect(response.headers.vary).toBe('Origin');
+      expect(response.headers['access-control-expose-headers']).toContain('x-request-id');
     } finally {
       await server.close();
     }
@@ -256,5 +271,148 @@ describe('the hot write lane and the normal path give bad requests the same answ
         .expect(200);
       expect(stored.body.metrics).toEqual([]);
     }
+  });
+});
+
+/**
+ * The lane is the normal route table's handler, not a copy: a guard and an interceptor added to
+ * the app (app.useGlobalGuards / useGlobalInterceptors) apply to the requests the lane takes,
+ * and idempotent writes (the TypeScript client sends an Idempotency-Key with every write) take
+ * the lane with the idempotency service's semantics unchanged. The lane's own counter on
+ * /metrics shows which requests it took.
+ */
+describe('the hot write lane runs the app’s guards, interceptors and idempotency', () => {
+  const KEY = 'guard-key-0123456789';
+  const bearer = { Authorization: `Bearer ${KEY}` };
+  /** What the dummy guard saw, per server: `METHOD path`. */
+  const guarded = new Map<TestApp, string[]>();
+  let withLane: TestApp;
+  let withoutLane: TestApp;
+  const runs = new Map<TestApp, string>();
+
+  async function startWithGuard(disableHotWriteLane: boolean): Promise<TestApp> {
+    const seen: string[] = [];
+    const guard: CanActivate = {
+      canActivate(context: ExecutionContext) {
+        const request = context.switchToHttp().getRequest<IncomingMessage>();
+        seen.push(`${request.method} ${request.url}`);
+        if (request.headers['x-test-refuse'] !== undefined) {
+          throw new ForbiddenException('refused by the test guard');
+        }
+        return true;
+      },
+    };
+    const interceptor: NestInterceptor = {
+      intercept(context: ExecutionContext, next: CallHandler) {
+        context.switchToHttp().getResponse<ServerResponse>().setHeader('x-test-intercepted', context.getHandler().name);
+        return next.handle();
+      },
+    };
+    const server = await startTestApp(
+      { authType: 'api_key', apiKeys: [KEY], disableHotWriteLane },
+      {
+        configure: (app) => {
+          app.useGlobalGuards(guard);
+          app.useGlobalInterceptors(interceptor);
+        },
+      },
+    );
+    guarded.set(server, seen);
+    return server;
+  }
+
+  beforeAll(async () => {
+    withLane = await startWithGuard(false);
+    withoutLane = await startWithGuard(true);
+    for (const server of [withLane, withoutLane]) {
+      runs.set(server, (await factories(server.http, bearer).runningRun()).id);
+    }
+  });
+  afterAll(async () => {
+    await withLane.close();
+    await withoutLane.close();
+  });
+
+  /** The lane's count of the requests it took for `route`, from /metrics. */
+  async function laneCount(server: TestApp, route: string): Promise<number> {
+    const text = (await server.http().get('/metrics').set(bearer).expect(200)).text;
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`entrenar_hot_write_lane_requests_total{route="${route}"}`));
+    return line === undefined ? 0 : Number(line.split(' ').pop());
+  }
+
+  const writes = [
+    {
+      route: '/api/v1/runs/:runId/metrics',
+      path: (run: string) => `/api/v1/runs/${run}/metrics`,
+      body: () => ({ key: 'g', step: 1, value: 1 }),
+    },
+    {
+      route: '/api/v1/runs/:runId/metrics/batch',
+      path: (run: string) => `/api/v1/runs/${run}/metrics/batch`,
+      body: () => ({ metrics: [{ key: 'g', step: 2, value: 1 }] }),
+    },
+    {
+      route: '/api/2.0/mlflow/runs/log-metric',
+      path: () => '/api/2.0/mlflow/runs/log-metric',
+      body: (run: string) => ({ run_id: run, key: 'g', value: 1, timestamp: 1, step: 3 }),
+    },
+    {
+      route: '/ajax-api/2.0/mlflow/runs/log-batch',
+      path: () => '/ajax-api/2.0/mlflow/runs/log-batch',
+      body: (run: string) => ({ run_id: run, metrics: [] }),
+    },
+  ];
+
+  it.each(writes)(
+    'applies the global guard and interceptor to $route on the lane, as on the normal path',
+    async ({ route, path, body }) => {
+      const answers = [];
+      for (const server of [withLane, withoutLane]) {
+        const run = runs.get(server) ?? '';
+        const lanesBefore = await laneCount(server, route);
+        guarded.get(server)?.splice(0);
+        const allowed = await server.http().post(path(run)).set(bearer).send(body(run));
+        const refused = await server.http().post(path(run)).set(bearer).set('x-test-refuse', '1').send(body(run));
+        expect(guarded.get(server)).toEqual([`POST ${path(run)}`, `POST ${path(run)}`]);
+        expect(allowed.status).toBeLessThan(300);
+        expect(allowed.headers['x-test-intercepted']).toEqual(expect.any(String));
+        expect(refused.status).toBeGreaterThanOrEqual(400);
+        expect(refused.status).toBeLessThan(500);
+        expect(refused.text).toContain('refused by the test guard');
+        expect(await laneCount(server, route)).toBe(lanesBefore + (server === withLane ? 2 : 0));
+        answers.push({ allowed: [allowed.status, allowed.headers['x-test-intercepted']], refused: [refused.status, refused.body] });
+      }
+      expect(answers[0]).toEqual(answers[1]);
+    },
+  );
+
+  it('takes idempotent writes on the lane: a replay gets the stored answer, a reused key with another body is refused', async () => {
+    const route = '/api/v1/runs/:runId/metrics';
+    const outcomes = [];
+    for (const server of [withLane, withoutLane]) {
+      const run = runs.get(server) ?? '';
+      const lanesBefore = await laneCount(server, route);
+      const send = (step: number) =>
+        server
+          .http()
+          .post(`/api/v1/runs/${run}/metrics`)
+          .set(bearer)
+          .set('Idempotency-Key', 'idem-lane-1')
+          .send({ key: 'idem', step, value: 0.5, timestamp: 1700000000000 });
+      const first = await send(1);
+      const replay = await send(1);
+      const conflict = await send(2);
+      expect(first.status).toBe(201);
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      expect(replay.status).toBe(201);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.body).toEqual(first.body);
+      expect(conflict.status).toBe(409);
+      expect(await laneCount(server, route)).toBe(lanesBefore + (server === withLane ? 3 : 0));
+      const stored = await server.http().get(`/api/v1/runs/${run}/metrics?key=idem`).set(bearer).expect(200);
+      expect((stored.body.metrics as { step: number }[]).map((point) => point.step)).toEqual([1]);
+      outcomes.push([first.body, replay.body, conflict.body]);
+    }
+    expect(outcomes[0]).toEqual(outcomes[1]);
   });
 });

@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import supertest from 'supertest';
 import { serverConfig } from '../../src/config/load-config.js';
 import type { ServerConfig } from '../../src/config/server-config.js';
-import { startServer } from '../../src/server.js';
+import { AppOptions, startServer } from '../../src/server.js';
 import { createTestStorage, TestStorage } from './database.js';
 
 /** An app listening on 127.0.0.1 on a free port, on fresh storage of the database under test. */
@@ -22,6 +22,8 @@ export interface TestAppOptions {
    * database. The storage stays the other app's to dispose, so close this one first.
    */
   sharedStorage?: TestStorage;
+  /** Added to the app before its routes are built (see AppOptions.configure): e.g. a global guard. */
+  configure?: AppOptions['configure'];
 }
 
 export async function startTestApp(overrides: Partial<ServerConfig> = {}, options: TestAppOptions = {}): Promise<TestApp> {
@@ -35,7 +37,7 @@ export async function startTestApp(overrides: Partial<ServerConfig> = {}, option
     logLevel: process.env.ENTRENAR_TEST_LOG === '1' ? 'debug' : 'silent',
     ...overrides,
   });
-  const running = await startServer(config);
+  const running = await startServer(config, { configure: options.configure });
   const app = running.app as NestExpressApplication;
   const server = app.getHttpServer();
   return {

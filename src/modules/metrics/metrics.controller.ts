@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiError, ApiErrorResponses } from '../../common/decorators/api-error-responses.decorator.js';
+import { HotWrite } from '../../common/http/hot-write.decorator.js';
 import {
   LogMetricBatchDto,
   LogMetricDto,
@@ -25,6 +26,7 @@ export class MetricsController {
   ) {}
 
   @Post()
+  @HotWrite()
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({ summary: 'Log one metric point' })
   @ApiBody({ type: LogMetricDto })
@@ -37,6 +39,7 @@ export class MetricsController {
   }
 
   @Post('batch')
+  @HotWrite()
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({ summary: 'Log many points atomically (all or nothing)' })
   @ApiBody({ type: LogMetricBatchDto })

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, HttpStatus, Post, StreamableFile } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { HotWrite } from '../../common/http/hot-write.decorator.js';
 import type { MlflowEmpty, MlflowMetric, MlflowRun, MlflowRunInfo } from './dto/mlflow.dto.js';
 import { MlflowRequest } from './mlflow-request.js';
 import type { MlflowFields } from './mlflow-request.js';
@@ -47,6 +48,7 @@ export class MlflowRunsController {
   }
 
   @Post('runs/log-metric')
+  @HotWrite()
   @HttpCode(HttpStatus.OK)
   mlflowLogMetric(@MlflowRequest() fields: MlflowFields): Promise<MlflowEmpty> {
     return this.runs.logMetric(fields);
@@ -59,6 +61,7 @@ export class MlflowRunsController {
   }
 
   @Post('runs/log-batch')
+  @HotWrite()
   @HttpCode(HttpStatus.OK)
   mlflowLogBatch(@MlflowRequest() fields: MlflowFields): Promise<MlflowEmpty> {
     return this.runs.logBatch(fields);

@@ -39,6 +39,7 @@ export class TelemetryService {
   private readonly pointsByApi: Record<IngestApi, Counter.Internal>;
   private readonly artifactBytesReceived: Counter;
   private readonly artifactBytesSent: Counter;
+  private readonly hotLaneRequests: Counter<'route'>;
 
   constructor(private readonly sql: SqlClient) {
     const own = new Registry();
@@ -76,6 +77,12 @@ export class TelemetryService {
       help: 'Bytes of artifact content sent in downloads (both APIs, ranges included).',
       registers,
     });
+    this.hotLaneRequests = new Counter({
+      name: 'entrenar_hot_write_lane_requests_total',
+      help: 'Requests the hot write lane handed straight to their route, past the scan of the route table, by route pattern (the rest of the answer is the normal path).',
+      labelNames: ['route'],
+      registers,
+    });
     this.registerDatabaseLoad(registers);
     this.registry = Registry.merge([processMetrics(), own]);
   }
@@ -107,6 +114,11 @@ export class TelemetryService {
     series.count.inc();
     series.duration.observe(seconds);
   };
+
+  /** The hot write lane took a request for the route with this pattern. */
+  countHotLaneRequest(route: string): void {
+    this.hotLaneRequests.labels(route).inc();
+  }
 
   /** `count` metric points were written; counted once the write is committed (never, if it rolls back). */
   countMetricPoints(api: IngestApi, count: number): void {
