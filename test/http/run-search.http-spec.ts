@@ -1,7 +1,7 @@
 import { DomainError, InvalidRequestError } from '../../src/common/errors.js';
 import { SqlClient } from '../../src/database/sql-client.js';
 import { ExperimentsService } from '../../src/modules/experiments/experiments.service.js';
-import { MetricRepository } from '../../src/modules/metrics/metric.repository.js';
+import { MetricStore } from '../../src/modules/metrics/metric.store.js';
 import { ParamsService } from '../../src/modules/params/params.service.js';
 import { RunsService } from '../../src/modules/runs/runs.service.js';
 import type { RunSearchRequest } from '../../src/modules/runs/search/run-search.js';
@@ -91,7 +91,7 @@ describe('run search (MLflow SearchRuns) on the database under test', () => {
       value: value ?? 0,
       isNan: value === null,
     }));
-    await server.app.get(MetricRepository).appendPoints(target.id, points);
+    await server.app.get(MetricStore).appendPoints(target.id, points);
     for (const [key, value] of Object.entries(seed.tags ?? {})) {
       await sql.execute('INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)', [target.id, key, value]);
     }

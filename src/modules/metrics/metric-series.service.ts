@@ -4,7 +4,7 @@ import { toRfc3339 } from '../../common/time.js';
 import { RunsService } from '../runs/runs.service.js';
 import { SeriesBucketDto, SeriesQueryDto, SeriesResponseDto } from './dto/metric-series.dto.js';
 import { bucketWidth, mergeInto, Summary, summaryOfPoint } from './metric-rollups.js';
-import { MetricRepository } from './metric.repository.js';
+import { MetricStore } from './metric.store.js';
 import { metricValueJson } from './metric-value-json.js';
 import { SeriesGrid } from './series-grid.js';
 
@@ -36,7 +36,7 @@ function bucketJson(summary: Summary, startStep: number, endStep: number): Serie
 @Injectable()
 export class MetricSeriesService {
   constructor(
-    private readonly metrics: MetricRepository,
+    private readonly metrics: MetricStore,
     private readonly runs: RunsService,
   ) {}
 

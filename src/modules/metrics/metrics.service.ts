@@ -9,7 +9,7 @@ import { RunsService } from '../runs/runs.service.js';
 import { IngestApi, TelemetryService } from '../telemetry/telemetry.service.js';
 import { DEFAULT_HISTORY_PAGE, MetricBatchResponseDto, MetricListResponseDto, MetricPointDto, MetricQueryDto } from './dto/metric.dto.js';
 import { MetricPointInput } from './dto/metric-input.js';
-import { HistoryCursor, HistoryJsonPage, MetricRepository, PointTuple, StoredPoint } from './metric.repository.js';
+import { HistoryCursor, HistoryJsonPage, MetricStore, PointTuple, StoredPoint } from './metric.store.js';
 import { metricValueJson } from './metric-value-json.js';
 
 interface HistoryToken {
@@ -75,7 +75,7 @@ export function metricKeysOf(points: readonly { key: string }[]): Set<string> {
 @Injectable()
 export class MetricsService {
   constructor(
-    private readonly metrics: MetricRepository,
+    private readonly metrics: MetricStore,
     private readonly runs: RunsService,
     private readonly telemetry: TelemetryService,
     private readonly changes: ChangeFeedService,
@@ -120,7 +120,7 @@ export class MetricsService {
 
   /**
    * One page of a run's history of `key`, rendered as JSON where it is read (see
-   * MetricRepository.historyJson); undefined when the run has no such metric.
+   * MetricStore.historyJson); undefined when the run has no such metric.
    */
   async historyJson(runId: string, key: string, page: { pageToken?: string; limit?: number }): Promise<HistoryJsonPage | undefined> {
     const run = await this.runs.requireReadable(runId);

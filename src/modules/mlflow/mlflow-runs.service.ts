@@ -3,7 +3,7 @@ import { InvalidRequestError } from '../../common/errors.js';
 import { keyProblem } from '../../common/validation.js';
 import { ExperimentEntity } from '../experiments/entities/experiment.entity.js';
 import { DEFAULT_EXPERIMENT_ID, ExperimentsService } from '../experiments/experiments.service.js';
-import { StoredPoint } from '../metrics/metric.repository.js';
+import { StoredPoint } from '../metrics/metric.store.js';
 import { metricValueJson } from '../metrics/metric-value-json.js';
 import { encodeHistoryCursor, MetricsService } from '../metrics/metrics.service.js';
 import { MAX_PARAM_VALUE_LENGTH } from '../params/dto/param.dto.js';
@@ -25,7 +25,7 @@ import {
   VIEW_TYPE_NUMBERS,
 } from './dto/mlflow.dto.js';
 import { MlflowHistoryRepository } from './mlflow-history.repository.js';
-import { MlflowRunDataRepository } from './mlflow-run-data.repository.js';
+import { MlflowRunDataStore } from './mlflow-run-data.store.js';
 import { inMlflowTerms } from './mlflow-errors.js';
 import { nonEmpty, RUN_STATUS, runInfoJson, runJson } from './mlflow-json.js';
 import {
@@ -174,7 +174,7 @@ export class MlflowRunsService {
     private readonly metricsService: MetricsService,
     private readonly batches: RunBatchService,
     private readonly history: MlflowHistoryRepository,
-    private readonly runData: MlflowRunDataRepository,
+    private readonly runData: MlflowRunDataStore,
   ) {}
 
   async create(fields: MlflowFields): Promise<{ run: MlflowRun }> {
@@ -307,7 +307,7 @@ export class MlflowRunsService {
   /**
    * The whole history (or one page of it) in step order; no max_results means everything. The
    * answer comes back as JSON text: the page is rendered where it is read (see
-   * MetricRepository.historyJson), since building and stringifying a page of points object by
+   * MetricStore.historyJson), since building and stringifying a page of points object by
    * object was most of the cost of reading a long history.
    */
   async metricHistoryJson(fields: MlflowFields): Promise<string> {

@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { InvalidRequestError } from '../../common/errors.js';
 import { SqlClient } from '../../database/sql-client.js';
 import { ChangeFeedService } from '../live/change-feed.service.js';
-import { StoredPoint } from '../metrics/metric.repository.js';
+import { StoredPoint } from '../metrics/metric.store.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ParamsService } from '../params/params.service.js';
 import { RunWriteTarget } from '../runs/run.repository.js';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { SqlClient } from '../../database/sql-client.js';
 import { ChangeFeedService } from '../live/change-feed.service.js';
 import { ChangeKind } from '../live/run-change.js';
-import { StoredPoint } from '../metrics/metric.repository.js';
+import { StoredPoint } from '../metrics/metric.store.js';
 import { metricKeysOf, MetricsService } from '../metrics/metrics.service.js';
 import { checkDistinctParamKeys, ParamsService } from '../params/params.service.js';
 import { RUN_NAME_TAG, RunsService, RunTag } from '../runs/runs.service.js';
