@@ -41,4 +41,9 @@ run_psql() {
 if [[ "$(run_psql -c "SELECT 1 FROM pg_roles WHERE rolname = '${role}'")" != "1" ]]; then
   run_psql -c "CREATE ROLE ${role} LOGIN CREATEDB PASSWORD '${password}'" >&2
 fi
+# The tests drop their databases WITH (FORCE); an autovacuum worker busy in one (it belongs to no
+# role) may only be terminated by a member of pg_signal_backend, or the drop fails under load.
+if [[ "$(run_psql -c "SELECT pg_has_role('${role}', 'pg_signal_backend', 'MEMBER')")" != "t" ]]; then
+  run_psql -c "GRANT pg_signal_backend TO ${role}" >&2
+fi
 echo "$url"
