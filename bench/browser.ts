@@ -1,6 +1,5 @@
-// Chromium for the dashboard benchmark and the README screenshots. The same launch as the browser
-// tests (test/browser/support/browser.ts), repeated here because the build (tsconfig.build.json)
-// leaves test/ out, and dist/bench must not import test code.
+// Chromium for the dashboard benchmark, the README screenshots and the browser tests (which import
+// it from here: the build (tsconfig.build.json) leaves test/ out, so the shared copy lives in bench/).
 import { execFileSync } from 'node:child_process';
 import { chromium, type Browser } from 'playwright-core';
 

@@ -1,39 +1,14 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createTestStorage, TestStorage } from '../../support/database.js';
 import { EntrenarProcess, REPO_ROOT, startEntrenar, storageArgs } from '../../e2e/support/entrenar-process.js';
 
 /** Where each browser test run leaves its screenshots (git-ignored; the README's come from `npm run screenshots`). */
 export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test', 'browser', 'screenshots');
 
-/**
- * Debian's chromium (apt-get install chromium; .ci/run does it), never a downloaded browser;
- * ENTRENAR_CHROMIUM overrides the path.
- */
-export function chromiumPath(): string {
-  if (process.env.ENTRENAR_CHROMIUM) {
-    return process.env.ENTRENAR_CHROMIUM;
-  }
-  for (const name of ['chromium', 'chromium-browser']) {
-    try {
-      return execFileSync('which', [name], { encoding: 'utf8' }).trim();
-    } catch {
-      // try the next name
-    }
-  }
-  throw new Error('no chromium on PATH: apt-get install -y chromium (or set ENTRENAR_CHROMIUM)');
-}
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath(),
-    headless: true,
-    // Containers have no user namespaces for the sandbox; the pages are our own.
-    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
-  });
-}
+// One launch for the tests, the dashboard benchmark and the README screenshots.
+export { chromiumPath, launchChromium } from '../../../bench/browser.js';
 
 /** A real `entrenar server` on fresh storage, with a JSON helper for seeding through the public API. */
 export interface DashboardServer {
