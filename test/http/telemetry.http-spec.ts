@@ -72,13 +72,13 @@ describe('GET /metrics: Prometheus metrics of the server', () => {
     expect(sampleValue(scraped, 'process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 
-  it('counts metric points by API, exactly, whether the hot lane or the normal path took the write', async () => {
+  it('counts metric points by API, exactly, with and without an Idempotency-Key', async () => {
     const run = await make.runningRun();
     const v1 = (scraped: Exposition) => sampleValue(scraped, POINTS, { api: 'v1' });
     const mlflow = (scraped: Exposition) => sampleValue(scraped, POINTS, { api: 'mlflow' });
     const before = await scrape();
 
-    // /api/v1: a batch of 3 (hot lane), a batch of 2 (Idempotency-Key: normal path), a point each way.
+    // /api/v1: a batch of 3, a batch of 2 with an Idempotency-Key, and a point each way (all take the hot lane).
     await postJson(`/api/v1/runs/${run.id}/metrics/batch`, { metrics: [point(1), point(2), point(3)] }).expect(201);
     await postJson(`/api/v1/runs/${run.id}/metrics/batch`, { metrics: [point(4), point(5)] }, idempotent()).expect(201);
     await postJson(`/api/v1/runs/${run.id}/metrics`, point(6)).expect(201);
