@@ -102,6 +102,28 @@ def test_log_artifacts_uploads_a_folder_and_download_artifacts_brings_it_back(
         assert tracking.seed.artifact_bytes(run_id, f"data/{name}") == content
 
 
+def test_dot_names_the_run_artifact_root_for_list_and_download(tracking: Tracking, tmp_path: Path) -> None:
+    with mlflow.start_run() as run:
+        mlflow.log_text("top", "top.txt")
+        mlflow.log_text("deep", "a/b.txt")
+
+    run_id = run.info.run_id
+    # MLflow's client joins each name onto the path asked for, as against `mlflow server`.
+    for dot in (".", "./"):
+        assert [(f.path, f.is_dir) for f in tracking.client.list_artifacts(run_id, dot)] == [
+            ("./a", True),
+            ("./top.txt", False),
+        ]
+    assert [f.path for f in tracking.client.list_artifacts(run_id, "./a")] == ["./a/b.txt"]
+    assert [f.path for f in tracking.client.list_artifacts(run_id, "a/")] == ["a/b.txt"]
+    whole = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=".", dst_path=str(tmp_path / "all")))
+    assert tree(whole) == {"top.txt": b"top", "a/b.txt": b"deep"}
+    folder = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="./a", dst_path=str(tmp_path / "a")))
+    assert tree(folder) == {"b.txt": b"deep"}
+    assert tracking.client.download_artifacts(run_id, "./top.txt", str(tmp_path / "one")).endswith("top.txt")
+    assert (tmp_path / "one" / "top.txt").read_bytes() == b"top"
+
+
 def test_log_dict_as_json_and_yaml(tracking: Tracking) -> None:
     config = {"model": "resnet50", "lr": 0.1, "blocks": [3, 4, 6, 3], "aug": {"flip": True}}
 

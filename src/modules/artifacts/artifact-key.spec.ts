@@ -1,4 +1,4 @@
-import { MAX_ARTIFACT_KEY_LENGTH, artifactKeyProblem } from './artifact-key.js';
+import { MAX_ARTIFACT_KEY_LENGTH, artifactKeyProblem, mlflowArtifactKey, namesFolder } from './artifact-key.js';
 
 describe('artifactKeyProblem', () => {
   it.each([
@@ -55,5 +55,53 @@ describe('artifactKeyProblem', () => {
 
   it('allows a space (the first printable character)', () => {
     expect(artifactKeyProblem('a b')).toBeUndefined();
+  });
+});
+
+describe('mlflowArtifactKey', () => {
+  it.each([
+    ['.', ''],
+    ['./', ''],
+    ['', ''],
+    ['./a', 'a'],
+    ['a/./b.txt', 'a/b.txt'],
+    ['a//b.txt', 'a/b.txt'],
+    ['a/', 'a'],
+    ['a/.', 'a'],
+    ['1/run-1/artifacts/.', '1/run-1/artifacts'],
+    ['plots/loss #3.png', 'plots/loss #3.png'],
+    ['p%2e%2e', 'p%2e%2e'],
+    ['a/C:b', 'a/C:b'],
+  ])('accepts %j as the key %j, as MLflow joins it onto a folder', (path, key) => {
+    expect(mlflowArtifactKey(path)).toBe(key);
+  });
+
+  it.each([
+    ['a parent segment', '..'],
+    ['a parent segment after a dot', './../x'],
+    ['a parent segment that stays inside', 'a/../b'],
+    ['an absolute path', '/etc/passwd'],
+    ['a drive prefix', 'C:/Windows'],
+    ['a drive prefix after a dot', './C:x'],
+    ['a backslash', 'a\\..\\b'],
+    ['NUL', 'a\u0000b'],
+    ['a control character', 'a\u0001b'],
+    ['a key over the length limit', `./${'a'.repeat(MAX_ARTIFACT_KEY_LENGTH + 1)}`],
+  ])('refuses %s (%j)', (_what, path) => {
+    expect(mlflowArtifactKey(path)).toBeUndefined();
+  });
+});
+
+describe('namesFolder', () => {
+  it.each([
+    ['', true],
+    ['.', true],
+    ['a/', true],
+    ['a/.', true],
+    ['a', false],
+    ['a/b.txt', false],
+    ['./b.txt', false],
+  ])('%j: %j', (path, folder) => {
+    expect(namesFolder(path)).toBe(folder);
   });
 });

@@ -5,7 +5,7 @@ import { DomainError, InvalidRequestError, NotFoundError } from '../../common/er
 import { ExperimentsService } from '../experiments/experiments.service.js';
 import { runArtifactUri } from '../mlflow/mlflow-json.js';
 import { RunsService } from '../runs/runs.service.js';
-import { artifactKeyProblem } from './artifact-key.js';
+import { artifactKeyProblem, mlflowArtifactKey, namesFolder } from './artifact-key.js';
 import { ArtifactsService } from './artifacts.service.js';
 
 /** MLflow's FileInfo. `file_size` is left out for folders, as MLflow does. */
@@ -55,12 +55,16 @@ export function invalidPath(): InvalidRequestError {
   return new InvalidRequestError('Invalid path', 'INVALID_PARAMETER_VALUE');
 }
 
-/** MLflow's validate_path_is_safe, with this server's key rules: relative, no `..`, `.`, empty segment, backslash or control character. */
+/**
+ * An MLflow artifact path as a key ('' for the root), or "Invalid path" (MLflow's answer): see
+ * mlflowArtifactKey for what is accepted and refused, and why.
+ */
 function requireSafePath(artifactPath: string): string {
-  if (artifactKeyProblem(artifactPath) !== undefined) {
+  const key = mlflowArtifactKey(artifactPath);
+  if (key === undefined) {
     throw invalidPath();
   }
-  return artifactPath;
+  return key;
 }
 
 /**
@@ -125,8 +129,9 @@ export class MlflowArtifactsService {
   /** PUT …/artifacts/<path>: the raw body becomes the file; an existing file is replaced, as MLflow does. */
   async upload(artifactPath: string, request: IncomingMessage): Promise<Record<string, never>> {
     await this.artifacts.uploadBody(request, true, async () => {
+      // `a/` or `a/.` names a folder: a file cannot be written there.
       const located = await this.requireRunPath(requireSafePath(artifactPath));
-      if (located.key === '') {
+      if (located.key === '' || namesFolder(artifactPath)) {
         throw invalidPath();
       }
       return located;
@@ -143,10 +148,11 @@ export class MlflowArtifactsService {
   /** GET …/artifacts?path=<dir>: the entries directly in the folder, by base name; `{}` when none (or no such folder). */
   async list(query: MlflowQuery): Promise<MlflowFileList> {
     const artifactPath = queryText(query, 'path');
-    if (artifactPath === undefined || artifactPath === '') {
+    const proxyPath = artifactPath === undefined ? '' : requireSafePath(artifactPath);
+    if (proxyPath === '') {
       return {};
     }
-    const located = await this.locate(requireSafePath(artifactPath));
+    const located = await this.locate(proxyPath);
     if (!located) {
       return {};
     }
@@ -173,19 +179,23 @@ export class MlflowArtifactsService {
     return this.requireRunPath(requireSafePath(artifactPath));
   }
 
-  /** GET /api/2.0/mlflow/artifacts/list: `{root_uri, files}` with run-relative paths (`<path>/<name>`). */
+  /**
+   * GET /api/2.0/mlflow/artifacts/list: `{root_uri, files}`, each path the given `path` joined
+   * with the entry's name as MLflow joins them (`.` lists the root as `./<name>`, `a/` as `a/<name>`).
+   */
   async listRunArtifacts(query: MlflowQuery): Promise<MlflowRunArtifactList> {
     const id = runIdOf(query);
-    const folder = queryText(query, 'path');
-    const key = folder === undefined || folder === '' ? '' : requireSafePath(folder);
+    const folder = queryText(query, 'path') ?? '';
+    const key = requireSafePath(folder);
+    const prefix = folder === '' || folder.endsWith('/') ? folder : `${folder}/`;
     const run = await this.runs.get(id);
     const experiment = await this.experiments.require(run.experiment_id);
     const target = await this.runs.requireReadable(id);
     const files = (await this.artifacts.listFolder(target.id, key)).map((entry): MlflowFileInfo => {
       if (entry.kind === 'file') {
-        return { path: entry.row.path, is_dir: false, file_size: entry.row.size_bytes };
+        return { path: prefix + path.posix.basename(entry.row.path), is_dir: false, file_size: entry.row.size_bytes };
       }
-      return { path: entry.folder.slice(0, -1), is_dir: true };
+      return { path: prefix + path.posix.basename(entry.folder.slice(0, -1)), is_dir: true };
     });
     return files.length > 0 ? { root_uri: runArtifactUri(experiment, id), files } : { root_uri: runArtifactUri(experiment, id) };
   }
@@ -227,7 +237,13 @@ export class MlflowArtifactsService {
   /**
    * The run and key a proxy path names: `<location>/<run_id>/artifacts[/<key>]`, where
    * `<location>` is what the run's experiment's artifact location stands for (normally its id).
-   * Undefined when no run matches.
+   * Undefined when no run matches; "Invalid path" when the part inside the run's folder is no key.
+   *
+   * The scope is narrower than MLflow's: its proxy is a file server over the whole artifact
+   * destination (`PUT …/artifacts/a.txt` writes a file belonging to nothing), while every file
+   * here belongs to a run (listed, served, deleted and garbage-collected with it), so a path
+   * outside a run's folder is RESOURCE_DOES_NOT_EXIST. MLflow's clients only use run paths for
+   * run artifacts.
    */
   private async locate(artifactPath: string): Promise<RunArtifactPath | undefined> {
     const segments = artifactPath.split('/');
@@ -247,7 +263,13 @@ export class MlflowArtifactsService {
       }
       const experiment = await this.experiments.require(experimentId);
       if (proxiedLocationPath(experiment.artifact_location) === segments.slice(0, index).join('/')) {
-        return { runId, key: segments.slice(index + 2).join('/') };
+        const key = segments.slice(index + 2).join('/');
+        // The whole path was checked; the key is checked again on its own, where a rule about
+        // its start (no drive prefix: `C:x`) applies.
+        if (key !== '' && artifactKeyProblem(key) !== undefined) {
+          throw invalidPath();
+        }
+        return { runId, key };
       }
     }
     return undefined;
