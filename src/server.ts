@@ -14,6 +14,7 @@ import { createDashboard } from './http/dashboard.js';
 import { createFrontDoor, FrontDoorRequest } from './http/front-door.js';
 import { createHotWriteLane } from './http/hot-write-lane.js';
 import { createJsonBodyReader } from './http/json-body.js';
+import { parseQueryString } from './http/query-string.js';
 import { AuthGate } from './modules/auth/auth-gate.js';
 import { LiveEventsService } from './modules/live/live-events.service.js';
 import { TelemetryService } from './modules/telemetry/telemetry.service.js';
@@ -74,6 +75,8 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   app.disable('x-powered-by');
   // Responses are JSON documents or streams; hashing every body for a weak ETag only costs time.
   app.set('etag', false);
+  // Every key of the query string, not the first 1000 (see parseQueryString).
+  app.set('query parser', parseQueryString);
   const requestLog = logRequests(root, app.get(TelemetryService).observeRequest);
   app.use(requestLog);
   // CORS first, so preflights are answered and refusals (401 included) carry its headers.

@@ -1305,6 +1305,37 @@ describe('MLflow runs and metrics API over HTTP (/api/2.0/mlflow/runs, /metrics)
       );
     });
 
+    it('answers every run of 25 and of 100 distinct run_ids, with metric_key after them in the query', async () => {
+      const runs: string[] = [];
+      for (let index = 0; index < 100; index++) {
+        const runId = await newRun();
+        await mlflow.logBatch(runId, { metrics: [{ key: 'loss', value: index, timestamp: 700, step: 0 }] });
+        runs.push(runId);
+      }
+      for (const count of [25, 100]) {
+        const response = await mlflow
+          .get('metrics/get-history-bulk-interval', { run_ids: runs.slice(0, count), metric_key: 'loss' })
+          .expect(200);
+        expect(response.body.metrics).toEqual(
+          runs.slice(0, count).map((runId, index) => ({ key: 'loss', value: index, timestamp: 700, step: 0, run_id: runId })),
+        );
+      }
+    });
+
+    it('reads metric_key after 1000 run_ids and more (no query-key cap), refusing the run_ids by their count', async () => {
+      // Short ids, so that 1100 of them fit in Node's 16 KiB request head; the server reads
+      // the ids as given (none of these runs exists: the count is checked first).
+      for (const count of [999, 1000, 1100]) {
+        const runIds = Array.from({ length: count }, (_unused, index) => String(index));
+        expectMlflowError(
+          await mlflow.get('metrics/get-history-bulk-interval', { run_ids: runIds, metric_key: 'loss' }),
+          400,
+          'INVALID_PARAMETER_VALUE',
+          `run_ids: at most 100 runs, got ${count}`,
+        );
+      }
+    });
+
     it('takes max_results from 1 to 2500', async () => {
       const runId = await runWithSteps([0, 1, 2]);
       await mlflow.get('metrics/get-history-bulk-interval', { run_ids: runId, metric_key: 'loss', max_results: 2500 }).expect(200);
