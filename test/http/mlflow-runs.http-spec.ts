@@ -1385,6 +1385,101 @@ describe('MLflow runs and metrics API over HTTP (/api/2.0/mlflow/runs, /metrics)
     });
   });
 
+  describe("GET /ajax-api/2.0/mlflow/metrics/get-history-bulk (the UI's)", () => {
+    const ajax = () => mlflowApi(server.http, { base: '/ajax-api/2.0/mlflow' });
+    async function runWithPoints(points: readonly { value: number | string; step: number; timestamp: number }[]): Promise<string> {
+      const runId = await newRun();
+      await mlflow.logBatch(runId, { metrics: points.map((point) => ({ key: 'loss', ...point })) });
+      return runId;
+    }
+
+    it("answers each run's history as get-history reads it, runs in id order, each point naming its run", async () => {
+      const first = await runWithPoints([
+        { value: 3, step: 2, timestamp: 10 },
+        { value: 'NaN', step: 0, timestamp: 30 },
+        { value: 1, step: 1, timestamp: 20 },
+      ]);
+      const second = await runWithPoints([{ value: 7, step: 5, timestamp: 1 }]);
+      const silent = await newRun();
+      const response = await ajax()
+        .get('metrics/get-history-bulk', { run_id: [second, silent, first, second], metric_key: 'loss' })
+        .expect(200);
+      const expected: MlflowMetricBody[] = [];
+      for (const runId of [first, second].sort()) {
+        expected.push(...(await mlflow.history(runId, 'loss')).map((point) => ({ ...point, run_id: runId })));
+      }
+      expect(expected).toHaveLength(4);
+      expect(response.body).toEqual({ metrics: expected });
+    });
+
+    it('answers {"metrics": []} when no run logged the key', async () => {
+      const runId = await newRun();
+      const response = await ajax().get('metrics/get-history-bulk', { run_id: runId, metric_key: 'loss' }).expect(200);
+      expect(response.body).toEqual({ metrics: [] });
+    });
+
+    it('stops at max_results points in all, taking the runs in id order', async () => {
+      const steps = new Map<string, number[]>();
+      for (const count of [3, 2]) {
+        const runSteps = Array.from({ length: count }, (_unused, step) => step);
+        steps.set(await runWithPoints(runSteps.map((step) => ({ value: step, step, timestamp: 100 + step }))), runSteps);
+      }
+      const runs = [...steps.keys()].sort();
+      const all = (await ajax().get('metrics/get-history-bulk', { run_id: runs, metric_key: 'loss' }).expect(200)).body
+        .metrics as MlflowMetricBody[];
+      expect(all.map((point) => [point.run_id, point.step])).toEqual(
+        runs.flatMap((runId) => (steps.get(runId) as number[]).map((step) => [runId, step])),
+      );
+      for (const maxResults of [1, 3, 4, 5, 25_000, 30_000]) {
+        const response = await ajax()
+          .get('metrics/get-history-bulk', { run_id: runs, metric_key: 'loss', max_results: maxResults })
+          .expect(200);
+        expect([maxResults, response.body.metrics]).toEqual([maxResults, all.slice(0, maxResults)]);
+      }
+    });
+
+    it("takes 100 run_ids and refuses 101, none, no metric_key and a max_results below 1, in MLflow's words", async () => {
+      const runId = await runWithPoints([{ value: 1, step: 0, timestamp: 5 }]);
+      const hundred = Array.from({ length: 100 }, () => runId);
+      const ok = await ajax().get('metrics/get-history-bulk', { run_id: hundred, metric_key: 'loss' }).expect(200);
+      expect(ok.body).toEqual({ metrics: [{ key: 'loss', value: 1, timestamp: 5, step: 0, run_id: runId }] });
+      expectMlflowError(
+        await ajax().get('metrics/get-history-bulk', { run_id: [...hundred, runId], metric_key: 'loss' }),
+        400,
+        'INVALID_PARAMETER_VALUE',
+        'GetMetricHistoryBulk request cannot specify more than 100 run_ids. Received 101 run_ids.',
+      );
+      expectMlflowError(
+        await ajax().get('metrics/get-history-bulk', { metric_key: 'loss' }),
+        400,
+        'INVALID_PARAMETER_VALUE',
+        'GetMetricHistoryBulk request must specify at least one run_id.',
+      );
+      expectMlflowError(
+        await ajax().get('metrics/get-history-bulk', { run_id: runId }),
+        400,
+        'INVALID_PARAMETER_VALUE',
+        'GetMetricHistoryBulk request must specify a metric_key.',
+      );
+      expectMlflowError(
+        await ajax().get('metrics/get-history-bulk', { run_id: runId, metric_key: 'loss', max_results: 0 }),
+        400,
+        'INVALID_PARAMETER_VALUE',
+        'max_results: must be a positive integer, got 0',
+      );
+    });
+
+    it('answers 404 for an unknown run, as get-history does', async () => {
+      const unknown = unknownId('run');
+      expectMlflowError(
+        await ajax().get('metrics/get-history-bulk', { run_id: unknown, metric_key: 'loss' }),
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+        `Run not found: ${unknown}`,
+      );
+    });
+  });
+
   describe('runs/search (smoke test; the search suite covers the grammar)', () => {
     it('finds the runs of an experiment with POST, as MLflow clients send it', async () => {
       const experiment = await mlflow.createExperiment();

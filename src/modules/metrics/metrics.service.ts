@@ -129,6 +129,16 @@ export class MetricsService {
     return seriesId === undefined ? undefined : this.metrics.historyJson(seriesId, key, { after, limit: page.limit });
   }
 
+  /**
+   * The first `limit` points of a run's history of `key`, in history order (the order every
+   * history read pages in); undefined when the run has no such metric.
+   */
+  async historyPoints(runId: string, key: string, limit: number): Promise<PointTuple[] | undefined> {
+    const run = await this.runs.requireReadable(runId);
+    const seriesId = await this.metrics.seriesIdOf(run.id, key);
+    return seriesId === undefined ? undefined : this.metrics.historyFor(seriesId, { limit });
+  }
+
   async getMetrics(runId: string, query: MetricQueryDto): Promise<MetricListResponseDto> {
     const run = await this.runs.requireReadable(runId);
     if (query.key === undefined) {

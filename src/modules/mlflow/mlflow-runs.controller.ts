@@ -96,3 +96,15 @@ export class MlflowRunsController {
     return this.runs.metricHistoryBulkInterval(fields);
   }
 }
+
+/** Routes MLflow's server has only under /ajax-api, for its web UI. */
+@ApiExcludeController()
+@Controller('ajax-api/2.0/mlflow')
+export class MlflowUiController {
+  constructor(private readonly runs: MlflowRunsService) {}
+
+  @Get('metrics/get-history-bulk')
+  mlflowGetMetricHistoryBulk(@MlflowRequest() fields: MlflowFields): Promise<{ metrics: MlflowMetric[] }> {
+    return this.runs.metricHistoryBulk(fields);
+  }
+}

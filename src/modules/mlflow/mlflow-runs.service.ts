@@ -50,6 +50,8 @@ const MAX_TAG_VALUE_LENGTH = 8000;
 const MAX_SEARCH_RESULTS = 50_000;
 const MAX_BULK_RUNS = 100;
 const MAX_BULK_INTERVAL_RESULTS = 2500;
+/** The UI's get-history-bulk: at most this many points in one answer (mlflow/server/handlers.py). */
+const MAX_BULK_HISTORY_RESULTS = 25_000;
 const USER_TAG = 'mlflow.user';
 
 function checkKey(kind: string, key: string): void {
@@ -370,6 +372,44 @@ export class MlflowRunsService {
       }
     }
     return { metrics: nonEmpty(metrics) };
+  }
+
+  /**
+   * The UI's get-history-bulk (ajax-api only, outside MLflow's protos): the histories of one key
+   * for several runs, each as get-history reads it, runs in id order as MLflow's SQL store
+   * answers them (a run named twice counts once), at most `max_results` points in all (default
+   * and ceiling 25,000). `metrics` is always there, as MLflow writes this answer by hand.
+   */
+  async metricHistoryBulk(fields: MlflowFields): Promise<{ metrics: MlflowMetric[] }> {
+    const runIds = stringList(fields, 'run_id');
+    if (runIds.length === 0) {
+      throw new InvalidRequestError('GetMetricHistoryBulk request must specify at least one run_id.');
+    }
+    if (runIds.length > MAX_BULK_RUNS) {
+      throw new InvalidRequestError(
+        `GetMetricHistoryBulk request cannot specify more than ${MAX_BULK_RUNS} run_ids. Received ${runIds.length} run_ids.`,
+      );
+    }
+    const key = optionalString(fields, 'metric_key');
+    if (key === undefined) {
+      throw new InvalidRequestError('GetMetricHistoryBulk request must specify a metric_key.');
+    }
+    const maxResults = optionalInt64(fields, 'max_results') ?? MAX_BULK_HISTORY_RESULTS;
+    if (maxResults < 1) {
+      throw new InvalidRequestError(`max_results: must be a positive integer, got ${maxResults}`);
+    }
+    const limit = Math.min(maxResults, MAX_BULK_HISTORY_RESULTS);
+    const metrics: MlflowMetric[] = [];
+    for (const runId of [...new Set(runIds)].sort()) {
+      if (metrics.length >= limit) {
+        break;
+      }
+      const points = (await this.metricsService.historyPoints(runId, key, limit - metrics.length)) ?? [];
+      for (const [step, timestamp, value] of points) {
+        metrics.push({ key, value: metricValueJson(value ?? 0, value === null), timestamp, step, run_id: runId });
+      }
+    }
+    return { metrics };
   }
 
   private async runJsonOf(run: RunEntity, experiment?: ExperimentEntity): Promise<MlflowRun> {

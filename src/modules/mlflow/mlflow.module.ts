@@ -8,7 +8,7 @@ import { MlflowExperimentsController } from './mlflow-experiments.controller.js'
 import { MlflowExperimentsService } from './mlflow-experiments.service.js';
 import { MlflowHistoryRepository } from './mlflow-history.repository.js';
 import { mlflowRunDataProvider } from './mlflow-run-data.store.provider.js';
-import { MlflowRunsController } from './mlflow-runs.controller.js';
+import { MlflowRunsController, MlflowUiController } from './mlflow-runs.controller.js';
 import { MlflowRunsService } from './mlflow-runs.service.js';
 import { MlflowServerController, MlflowUnsupportedController } from './mlflow-server.controller.js';
 
@@ -18,7 +18,7 @@ import { MlflowServerController, MlflowUnsupportedController } from './mlflow-se
  */
 @Module({
   imports: [ExperimentsModule, RunsModule, MetricsModule, ParamsModule, RunBatchModule],
-  controllers: [MlflowExperimentsController, MlflowRunsController, MlflowServerController, MlflowUnsupportedController],
+  controllers: [MlflowExperimentsController, MlflowRunsController, MlflowUiController, MlflowServerController, MlflowUnsupportedController],
   providers: [MlflowExperimentsService, MlflowRunsService, MlflowHistoryRepository, mlflowRunDataProvider],
 })
 export class MlflowModule {}
