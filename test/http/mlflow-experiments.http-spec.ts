@@ -117,6 +117,22 @@ describe('MLflow experiments API over HTTP (/api/2.0/mlflow/experiments)', () =>
       expect(run.info.artifact_uri).toBe(`s3://bucket/team/project/${run.info.run_id}/artifacts`);
     });
 
+    it("stores a relative local artifact_location resolved against the server's working directory, as MLflow does", async () => {
+      const cwd = process.cwd();
+      for (const [given, stored] of [
+        ['mlruns/team', `${cwd}/mlruns/team`],
+        ['./local', `${cwd}/local`],
+        ['file:rel/x', `file://${cwd}/rel/x`],
+        ['/srv/artifacts', '/srv/artifacts'],
+        ['file:///srv/a', 'file:///srv/a'],
+      ]) {
+        const id = await mlflow.createExperiment(uniqueName('located'), { artifact_location: given });
+        expect([given, (await mlflow.getExperiment(id)).artifact_location]).toEqual([given, stored]);
+        const run = await mlflow.createRun(id);
+        expect(run.info.artifact_uri).toBe(`${stored}/${run.info.run_id}/artifacts`);
+      }
+    });
+
     it('answers 400 RESOURCE_ALREADY_EXISTS for a name in use, keeping the first experiment as it was', async () => {
       const name = uniqueName('taken');
       const first = await mlflow.createExperiment(name, { tags: [{ key: 'origin', value: 'first' }] });

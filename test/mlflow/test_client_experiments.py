@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import mlflow
 import pytest
 from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 
-from entrenar_support import Tracking, epoch_ms
+from entrenar_support import REPO_ROOT, Tracking, epoch_ms
 
 
 def test_the_default_experiment_exists(tracking: Tracking) -> None:
@@ -19,6 +21,25 @@ def test_the_default_experiment_exists(tracking: Tracking) -> None:
     assert default.lifecycle_stage == "active"
     assert tracking.client.get_experiment_by_name("Default").experiment_id == "0"
     assert tracking.seed.experiment("0")["name"] == "Default"
+
+
+def test_a_relative_artifact_location_is_resolved_where_the_server_runs(tracking: Tracking, tmp_path: Path) -> None:
+    # The suite starts the server in the repository root; this relative path leads from there
+    # into the test's own folder, so the client's files land where the test can see them.
+    relative = os.path.relpath(tmp_path / "artifacts", REPO_ROOT)
+    assert not os.path.isabs(relative)
+    experiment_id = tracking.client.create_experiment(tracking.unique("relative"), artifact_location=relative)
+
+    # As `mlflow server` stores it: joined onto its working directory ("." dropped, ".." kept).
+    stored = tracking.client.get_experiment(experiment_id).artifact_location
+    assert stored == "/".join([str(REPO_ROOT), *[part for part in relative.split("/") if part not in ("", ".")]])
+    assert Path(stored).resolve() == (tmp_path / "artifacts").resolve()
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.log_text("written by the client", "notes/readme.txt")
+    assert run.info.artifact_uri == f"{stored}/{run.info.run_id}/artifacts"
+    written = tmp_path / "artifacts" / run.info.run_id / "artifacts" / "notes" / "readme.txt"
+    assert written.read_text() == "written by the client"
+    assert [f.path for f in tracking.client.list_artifacts(run.info.run_id, "notes")] == ["notes/readme.txt"]
 
 
 def test_create_and_get_experiment(tracking: Tracking) -> None:

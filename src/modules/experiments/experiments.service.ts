@@ -9,6 +9,7 @@ import { ExperimentRepository, ExperimentRunStats } from './experiment.repositor
 import { searchPage, searchWindow } from '../../common/search/search-page.js';
 import type { ExperimentSearchPage, ExperimentSearchRequest } from './search/experiment-search.js';
 import { parseExperimentFilter, parseExperimentOrderBy } from './search/experiment-search-grammar.js';
+import { resolveArtifactLocation } from './artifact-location.js';
 
 /** The experiment that always exists: runs created without an experiment go there. */
 export const DEFAULT_EXPERIMENT_ID = '0';
@@ -56,13 +57,18 @@ export class ExperimentsService {
     return toExperimentResponse(created);
   }
 
-  /** An experiment with an artifact location of its choosing (default: the server's store) and tags, as MLflow makes them. */
+  /**
+   * An experiment with an artifact location of its choosing (default: the server's store; a
+   * relative local path resolved as MLflow resolves it, see resolveArtifactLocation) and tags,
+   * as MLflow makes them.
+   */
   async createWithTags(spec: {
     name: string;
     artifactLocation: string | undefined;
     tags: readonly ExperimentTag[];
   }): Promise<ExperimentEntity> {
-    const created = await this.insert({ name: spec.name, config: null, artifactLocation: spec.artifactLocation });
+    const artifactLocation = spec.artifactLocation && resolveArtifactLocation(spec.artifactLocation, process.cwd());
+    const created = await this.insert({ name: spec.name, config: null, artifactLocation });
     for (const tag of spec.tags) {
       await this.experiments.setTag(created.id, tag.key, tag.value, created.created_at);
     }
