@@ -10,6 +10,7 @@ import { AuthModule } from './modules/auth/auth.module.js';
 import { ExperimentsModule } from './modules/experiments/experiments.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { LiveModule } from './modules/live/live.module.js';
+import { LoggedModelsModule } from './modules/logged-models/logged-models.module.js';
 import { IdempotencyModule } from './modules/idempotency/idempotency.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { MlflowModule } from './modules/mlflow/mlflow.module.js';
@@ -35,6 +36,7 @@ export class AppModule {
         RunsModule,
         MetricsModule,
         ParamsModule,
+        LoggedModelsModule,
         ArtifactsModule,
         LiveModule,
         // Last: its catch-all for unsupported MLflow routes must not shadow any other route.

@@ -7,6 +7,13 @@ import type { MultipartUploadEntity, MultipartUploadPartEntity } from '../../src
 import type { ExperimentEntity, ExperimentTagEntity } from '../../src/modules/experiments/entities/experiment.entity.js';
 import type { IdempotencyKeyEntity } from '../../src/modules/idempotency/entities/idempotency-key.entity.js';
 import type { MetricPointEntity, MetricRollupEntity, MetricSeriesEntity } from '../../src/modules/metrics/entities/metric.entity.js';
+import type {
+  LoggedModelArtifactEntity,
+  LoggedModelEntity,
+  LoggedModelKeyValueEntity,
+  LoggedModelMetricEntity,
+  RunModelOutputEntity,
+} from '../../src/modules/logged-models/entities/logged-model.entity.js';
 import type { ParamEntity } from '../../src/modules/params/entities/param.entity.js';
 import type { DatasetEntity, RunInputEntity } from '../../src/modules/runs/entities/run-input.entity.js';
 import type { RunEntity, RunTagEntity } from '../../src/modules/runs/entities/run.entity.js';
@@ -143,6 +150,41 @@ const ROW_TYPES: Record<string, Record<string, string>> = {
     size_bytes: 'number',
     uploaded_at: 'number',
   }),
+  logged_models: rowType<LoggedModelEntity>({
+    model_id: 'text',
+    experiment_id: 'number',
+    name: 'text',
+    artifact_location: 'text',
+    status: 'text',
+    status_message: 'text | null',
+    model_type: 'text | null',
+    source_run_id: 'text | null',
+    lifecycle_stage: 'text',
+    created_at: 'number',
+    updated_at: 'number',
+  }),
+  logged_model_tags: rowType<LoggedModelKeyValueEntity>({ model_id: 'text', key: 'text', value: 'text' }),
+  logged_model_params: rowType<LoggedModelKeyValueEntity>({ model_id: 'text', key: 'text', value: 'text' }),
+  logged_model_metrics: rowType<LoggedModelMetricEntity>({
+    model_id: 'text',
+    key: 'text',
+    step: 'number',
+    timestamp: 'number',
+    run_id: 'text',
+    dataset_name: 'text',
+    dataset_digest: 'text',
+    value: 'number',
+    is_nan: 'number',
+  }),
+  logged_model_artifacts: rowType<LoggedModelArtifactEntity>({
+    model_id: 'text',
+    path: 'text',
+    hash: 'text',
+    size_bytes: 'number',
+    content_type: 'text',
+    created_at: 'number',
+  }),
+  run_model_outputs: rowType<RunModelOutputEntity>({ run_id: 'number', model_id: 'text', step: 'number' }),
 };
 
 describe('the migrations are the only schema', () => {

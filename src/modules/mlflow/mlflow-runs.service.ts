@@ -6,6 +6,7 @@ import { DEFAULT_EXPERIMENT_ID, ExperimentsService } from '../experiments/experi
 import { StoredPoint } from '../metrics/metric.store.js';
 import { metricValueJson } from '../metrics/metric-value-json.js';
 import { encodeHistoryCursor, MetricsService } from '../metrics/metrics.service.js';
+import { LoggedModelsService, ModelMetricPoint } from '../logged-models/logged-models.service.js';
 import { MAX_PARAM_VALUE_LENGTH } from '../params/dto/param.dto.js';
 import { ParamsService } from '../params/params.service.js';
 import { RunBatchService } from '../run-batch/run-batch.service.js';
@@ -97,6 +98,27 @@ function parseMetric(fields: MlflowFields, now: number): StoredPoint {
   return { key, step, timestamp, value: isNan ? 0 : value, isNan };
 }
 
+/** The points that name a logged model (`model_id`, MLflow 3), with their dataset, for that model. */
+function modelPointsOf(rawMetrics: readonly MlflowFields[], points: readonly StoredPoint[]): ModelMetricPoint[] {
+  const modelPoints: ModelMetricPoint[] = [];
+  rawMetrics.forEach((raw, index) => {
+    const modelId = optionalString(raw, 'model_id');
+    if (modelId) {
+      const point = points[index];
+      modelPoints.push({
+        modelId,
+        key: point.key,
+        value: point.isNan ? NaN : point.value,
+        timestamp: point.timestamp,
+        step: point.step,
+        datasetName: optionalString(raw, 'dataset_name') || undefined,
+        datasetDigest: optionalString(raw, 'dataset_digest') || undefined,
+      });
+    }
+  });
+  return modelPoints;
+}
+
 /**
  * At most `limit` of the indices 0..count-1, spread evenly and in order: the first and the last
  * are always among them (with a limit of 1, only the last: where the series ended).
@@ -177,6 +199,7 @@ export class MlflowRunsService {
     private readonly batches: RunBatchService,
     private readonly history: MlflowHistoryRepository,
     private readonly runData: MlflowRunDataStore,
+    private readonly loggedModels: LoggedModelsService,
   ) {}
 
   async create(fields: MlflowFields): Promise<{ run: MlflowRun }> {
@@ -233,6 +256,7 @@ export class MlflowRunsService {
     const runId = runIdOf(fields);
     const point = parseMetric(fields, Date.now());
     await inMlflowTerms(this.metricsService.logPoints(runId, [point], 'mlflow'));
+    await this.loggedModels.recordMetrics(runId, modelPointsOf([fields], [point]));
     return {};
   }
 
@@ -281,6 +305,7 @@ export class MlflowRunsService {
     const tags = rawTags.map((tag) => ({ key: requiredString(tag, 'key'), value: optionalString(tag, 'value') ?? '' }));
     tags.forEach(checkTag);
     await inMlflowTerms(this.batches.logBatch(runId, { params, points, tags }, 'mlflow'));
+    await this.loggedModels.recordMetrics(runId, modelPointsOf(rawMetrics, points));
     return {};
   }
 

@@ -1,4 +1,4 @@
-import { All, Controller, Get, Header, HttpCode, HttpStatus, Param, Post, Req } from '@nestjs/common';
+import { All, Controller, Get, Header, Param, Post, Req } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { NotImplementedError } from '../../common/errors.js';
 
@@ -20,17 +20,6 @@ export class MlflowServerController {
     return { store_type: 'SqlStore', workspaces_enabled: false };
   }
 
-  /**
-   * MLflow 3 clients search logged models before they list or download a run's artifacts under
-   * a path (the path may name a model). None can be logged here, so the search finds none: a
-   * NOT_IMPLEMENTED would break plain artifact listing.
-   */
-  @Post(['api/2.0/mlflow/logged-models/search', 'ajax-api/2.0/mlflow/logged-models/search'])
-  @HttpCode(HttpStatus.OK)
-  mlflowSearchLoggedModels(): Record<string, never> {
-    return {};
-  }
-
   /** Where MLflow 3's tracing exports spans (OpenTelemetry's OTLP/HTTP path). */
   @Post('v1/traces')
   mlflowExportTraces(): never {
@@ -40,8 +29,6 @@ export class MlflowServerController {
 
 /** Features of MLflow this server does not offer, by the first segments of their paths. */
 const UNSUPPORTED: readonly [prefix: string, feature: string][] = [
-  ['logged-models', 'MLflow 3 logged models (log_model)'],
-  ['runs/outputs', 'MLflow 3 logged models (log_model)'],
   ['runs/log-model', 'logged models (log_model)'],
   ['registered-models', 'the model registry'],
   ['model-versions', 'the model registry'],

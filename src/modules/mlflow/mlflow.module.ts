@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ExperimentsModule } from '../experiments/experiments.module.js';
+import { LoggedModelsModule } from '../logged-models/logged-models.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { ParamsModule } from '../params/params.module.js';
 import { RunBatchModule } from '../run-batch/run-batch.module.js';
@@ -17,7 +18,7 @@ import { MlflowServerController, MlflowUnsupportedController } from './mlflow-se
  * changing one URL. Import it last: its catch-all answers what no other route matched.
  */
 @Module({
-  imports: [ExperimentsModule, RunsModule, MetricsModule, ParamsModule, RunBatchModule],
+  imports: [ExperimentsModule, RunsModule, MetricsModule, ParamsModule, RunBatchModule, LoggedModelsModule],
   controllers: [MlflowExperimentsController, MlflowRunsController, MlflowUiController, MlflowServerController, MlflowUnsupportedController],
   providers: [MlflowExperimentsService, MlflowRunsService, MlflowHistoryRepository, mlflowRunDataProvider],
 })
