@@ -42,6 +42,7 @@ export class ArtifactBlobRepository {
       `SELECT b.hash FROM artifact_blobs b
        WHERE b.hash > ? AND (b.pending_uploads = 0 OR b.pinned_until < ?)
          AND NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.hash = b.hash)
+         AND NOT EXISTS (SELECT 1 FROM logged_model_artifacts m WHERE m.hash = b.hash)
        ORDER BY b.hash LIMIT ?`,
       [afterHash, now, limit],
     );
@@ -69,7 +70,12 @@ export class ArtifactBlobRepository {
       if (!blob || (blob.pending_uploads > 0 && blob.pinned_until >= now)) {
         return false;
       }
-      const referenced = await tx.queryOne<{ one: number }>('SELECT 1 AS one FROM artifacts WHERE hash = ? LIMIT 1', [hash]);
+      // A run's artifact or a logged model's artifact keeps the blob.
+      const referenced = await tx.queryOne<{ one: number }>(
+        `SELECT 1 AS one FROM artifacts WHERE hash = ?
+         UNION ALL SELECT 1 AS one FROM logged_model_artifacts WHERE hash = ? LIMIT 1`,
+        [hash, hash],
+      );
       if (referenced) {
         return false;
       }

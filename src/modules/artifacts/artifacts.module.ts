@@ -3,6 +3,7 @@ import { SERVER_CONFIG } from '../../config/config.module.js';
 import type { ServerConfig } from '../../config/server-config.js';
 import { ExperimentsModule } from '../experiments/experiments.module.js';
 import { ChangeFeedModule } from '../live/change-feed.module.js';
+import { LoggedModelsModule } from '../logged-models/logged-models.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { ArtifactBlobRepository } from './artifact-blob.repository.js';
 import { ArtifactGarbageCollector } from './artifact-gc.service.js';
@@ -18,7 +19,7 @@ import { MlflowMultipartService } from './mlflow-multipart.service.js';
 import { MultipartUploadRepository } from './multipart-upload.repository.js';
 
 @Module({
-  imports: [RunsModule, ExperimentsModule, ChangeFeedModule],
+  imports: [RunsModule, ExperimentsModule, ChangeFeedModule, LoggedModelsModule],
   controllers: [ArtifactsController, MlflowArtifactsController],
   providers: [
     ArtifactsService,

@@ -13,7 +13,7 @@ import { TelemetryService } from '../telemetry/telemetry.service.js';
 import { ArtifactBlobRepository } from './artifact-blob.repository.js';
 import { ArtifactGarbageCollector, PIN_LEASE_MS } from './artifact-gc.service.js';
 import { artifactKeyProblem } from './artifact-key.js';
-import { listingPage, ListingEntry } from './artifact-listing.js';
+import { listingPage, ListingEntry, RowSource } from './artifact-listing.js';
 import { ArtifactStore, StagedBlob } from './artifact-store.js';
 import { ArtifactTransferAdapter, BlobDownload } from './artifact-transfer.adapter.js';
 import { ArtifactRepository, PathBound } from './artifact.repository.js';
@@ -27,6 +27,16 @@ import {
 import { ArtifactEntity } from './entities/artifact.entity.js';
 
 const DEFAULT_ARTIFACT_PAGE = 1000;
+
+/** What serving a stored file needs of its row (a run's artifact or a logged model's file). */
+export type StoredFile = Pick<ArtifactEntity, 'path' | 'hash' | 'size_bytes' | 'content_type'>;
+
+/** Bytes received and committed to the store, for an owner other than a run to record. */
+export interface ReceivedBlob {
+  hash: string;
+  sizeBytes: number;
+  contentType: string;
+}
 
 /** A page cursor: after a key (`a`), or at a key (`f`, the end of a folder). */
 type ListingCursor = { a: string } | { f: string };
@@ -161,7 +171,7 @@ export class ArtifactsService {
   }
 
   /** Streams a stored artifact (ETag, Range, 304 and 416 included); `contentType` overrides the stored one. */
-  async sendFile(request: IncomingMessage, response: ServerResponse, row: ArtifactEntity, contentType = row.content_type): Promise<void> {
+  async sendFile(request: IncomingMessage, response: ServerResponse, row: StoredFile, contentType = row.content_type): Promise<void> {
     const download: BlobDownload = {
       hash: row.hash,
       sizeBytes: row.size_bytes,
@@ -195,17 +205,17 @@ export class ArtifactsService {
   }
 
   /** Every entry directly in the folder `folder` ('' for the run's root), files and sub-folders in key order. */
-  async listFolder(runInternalId: number, folder: string): Promise<ListingEntry<ArtifactEntity>[]> {
+  listFolder(runInternalId: number, folder: string): Promise<ListingEntry<ArtifactEntity>[]> {
+    return this.listFolderOf((from, limit) => this.artifacts.listFrom(runInternalId, from, limit), folder);
+  }
+
+  /** Every entry directly in the folder `folder` of any owner's files (a run's, a logged model's), in key order. */
+  async listFolderOf<Row extends { path: string }>(source: RowSource<Row>, folder: string): Promise<ListingEntry<Row>[]> {
     const prefix = folder === '' ? '' : `${folder}/`;
-    const entries: ListingEntry<ArtifactEntity>[] = [];
+    const entries: ListingEntry<Row>[] = [];
     let start: PathBound | undefined;
     do {
-      const page = await listingPage((from, limit) => this.artifacts.listFrom(runInternalId, from, limit), {
-        prefix,
-        delimiter: '/',
-        start,
-        limit: DEFAULT_ARTIFACT_PAGE,
-      });
+      const page = await listingPage(source, { prefix, delimiter: '/', start, limit: DEFAULT_ARTIFACT_PAGE });
       entries.push(...page.entries);
       start = page.next;
     } while (start);
@@ -255,13 +265,8 @@ export class ArtifactsService {
   }
 
   /**
-   * Records staged bytes as the artifact `key`, then gives up the staged copy whatever happens.
-   *
-   * The blob is protected from the garbage collector by a pending reference from before it is
-   * committed until after its row is recorded. If the row cannot be recorded (a conflict, a
-   * database failure), the committed blob is collected at once unless something else refers to
-   * it; if the process dies in between, the pending reference expires and a later full pass
-   * collects it.
+   * Records staged bytes as the artifact `key` (see keepStaged for how the blob is protected),
+   * then gives up the staged copy whatever happens.
    */
   private async record(
     run: RunWriteTarget,
@@ -281,12 +286,7 @@ export class ArtifactsService {
       if (existing && !overwrite) {
         throw this.conflict(runId, key, existing.hash);
       }
-      const now = Date.now();
-      await this.blobs.pin(staged.hash, staged.sizeBytes, now, now + PIN_LEASE_MS);
-      let recorded: ArtifactEntity | undefined;
-      let previousHash: string | undefined;
-      try {
-        await staged.commit();
+      const { row: recorded } = await this.keepStaged(staged, async () => {
         const artifact = {
           run_id: run.id,
           path: key,
@@ -296,33 +296,79 @@ export class ArtifactsService {
           created_at: Date.now(),
         };
         if (overwrite) {
-          ({ row: recorded, previousHash } = await this.artifacts.replace(artifact));
-        } else {
-          const { row } = await this.artifacts.insertOrGet(artifact);
-          if (row.hash !== staged.hash) {
-            // Another upload took the key between our check and our insert.
-            throw this.conflict(runId, key, row.hash);
-          }
-          recorded = row;
+          return this.artifacts.replace(artifact);
         }
-      } finally {
-        await this.blobs.unpin(staged.hash).catch((error: unknown) => {
-          this.logger.warn(`could not drop the pending reference to blob ${staged.hash}; it expires by itself: ${String(error)}`);
-        });
-        if (!recorded) {
-          await this.gc.collect([staged.hash]);
+        const { row } = await this.artifacts.insertOrGet(artifact);
+        if (row.hash !== staged.hash) {
+          // Another upload took the key between our check and our insert.
+          throw this.conflict(runId, key, row.hash);
         }
-      }
-      this.telemetry.countArtifactBytesReceived(staged.sizeBytes);
+        return { row };
+      });
       this.changes.runChanged(run, ['artifacts']);
-      if (previousHash !== undefined && previousHash !== staged.hash) {
-        await this.gc.collect([previousHash]);
-      }
       return toUploadResponse(recorded);
     } finally {
       // A no-op once committed; otherwise the staged bytes must not linger.
       await staged.discard().catch(() => undefined);
     }
+  }
+
+  /**
+   * Stores the raw request body for an owner other than a run (a logged model): `check` may
+   * refuse it before the body is read; `save` records the committed bytes and returns the hash
+   * the file held before, if any. The blob is protected exactly as a run artifact's is.
+   */
+  async uploadBodyTo(
+    request: IncomingMessage,
+    check: () => Promise<void>,
+    save: (blob: ReceivedBlob) => Promise<{ previousHash?: string }>,
+  ): Promise<void> {
+    await this.beforeBody(request, async () => {
+      await check();
+      this.transfer.rejectDeclaredTooLarge(request, this.config.maxBodySize);
+    });
+    const body = await this.transfer.receiveBody(request, this.store, this.config.maxBodySize);
+    try {
+      const { hash, sizeBytes } = body.staged;
+      await this.keepStaged(body.staged, () => save({ hash, sizeBytes, contentType: body.contentType }));
+    } finally {
+      await body.staged.discard().catch(() => undefined);
+    }
+  }
+
+  /** Frees the blobs of deleted files that nothing else refers to. */
+  async releaseBlobs(hashes: string[]): Promise<void> {
+    await this.gc.collect(hashes);
+  }
+
+  /**
+   * Commits staged bytes and records them through `save`. The blob is protected from the
+   * garbage collector by a pending reference from before it is committed until after its row is
+   * recorded. If the row cannot be recorded (a conflict, a database failure), the committed blob
+   * is collected at once unless something else refers to it; if the process dies in between,
+   * the pending reference expires and a later full pass collects it. A blob the row replaced is
+   * collected too.
+   */
+  private async keepStaged<Saved extends { previousHash?: string }>(staged: StagedBlob, save: () => Promise<Saved>): Promise<Saved> {
+    const now = Date.now();
+    await this.blobs.pin(staged.hash, staged.sizeBytes, now, now + PIN_LEASE_MS);
+    let saved: Saved | undefined;
+    try {
+      await staged.commit();
+      saved = await save();
+    } finally {
+      await this.blobs.unpin(staged.hash).catch((error: unknown) => {
+        this.logger.warn(`could not drop the pending reference to blob ${staged.hash}; it expires by itself: ${String(error)}`);
+      });
+      if (!saved) {
+        await this.gc.collect([staged.hash]);
+      }
+    }
+    this.telemetry.countArtifactBytesReceived(staged.sizeBytes);
+    if (saved.previousHash !== undefined && saved.previousHash !== staged.hash) {
+      await this.gc.collect([saved.previousHash]);
+    }
+    return saved;
   }
 
   private conflict(runId: string, key: string, existingHash: string): ConflictError {

@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { DomainError, InvalidRequestError, NotFoundError } from '../../common/errors.js';
+import { DomainError, InvalidRequestError, NotFoundError, NotImplementedError } from '../../common/errors.js';
 import { ExperimentsService } from '../experiments/experiments.service.js';
 import { runArtifactUri } from '../mlflow/mlflow-json.js';
 import { RunsService } from '../runs/runs.service.js';
 import { artifactKeyProblem, mlflowArtifactKey, namesFolder } from './artifact-key.js';
-import { ArtifactsService } from './artifacts.service.js';
+import { ArtifactTransferAdapter } from './artifact-transfer.adapter.js';
+import { ArtifactsService, StoredFile } from './artifacts.service.js';
+import { LoggedModelsService } from '../logged-models/logged-models.service.js';
+import type { ListingEntry } from './artifact-listing.js';
 
 /** MLflow's FileInfo. `file_size` is left out for folders, as MLflow does. */
 export interface MlflowFileInfo {
@@ -50,6 +53,19 @@ export interface RunArtifactPath {
   /** Inside the run's artifact folder; '' for the folder itself. */
   key: string;
 }
+
+/** A proxy path that names a logged model's artifact folder or a file in it. */
+export interface ModelArtifactPath {
+  modelId: string;
+  /** Inside the model's artifact folder; '' for the folder itself. */
+  key: string;
+}
+
+/** What a proxy path names: a run's files or a logged model's. */
+export type ProxyTarget = ({ kind: 'run' } & RunArtifactPath) | ({ kind: 'model' } & ModelArtifactPath);
+
+/** MLflow's logged model ids: `m-` and 32 hex digits. */
+const MODEL_ID = /^m-[0-9a-f]{32}$/;
 
 export function invalidPath(): InvalidRequestError {
   return new InvalidRequestError('Invalid path', 'INVALID_PARAMETER_VALUE');
@@ -124,25 +140,56 @@ export class MlflowArtifactsService {
     private readonly artifacts: ArtifactsService,
     private readonly runs: RunsService,
     private readonly experiments: ExperimentsService,
+    private readonly models: LoggedModelsService,
+    private readonly transfer: ArtifactTransferAdapter,
   ) {}
 
   /** PUT …/artifacts/<path>: the raw body becomes the file; an existing file is replaced, as MLflow does. */
   async upload(artifactPath: string, request: IncomingMessage): Promise<Record<string, never>> {
-    await this.artifacts.uploadBody(request, true, async () => {
+    let target: ProxyTarget;
+    try {
+      target = await this.requireTarget(requireSafePath(artifactPath));
       // `a/` or `a/.` names a folder: a file cannot be written there.
-      const located = await this.requireRunPath(requireSafePath(artifactPath));
-      if (located.key === '' || namesFolder(artifactPath)) {
+      if (target.key === '' || namesFolder(artifactPath)) {
         throw invalidPath();
       }
-      return located;
-    });
+    } catch (error) {
+      this.transfer.refuseBody(request);
+      throw error;
+    }
+    if (target.kind === 'run') {
+      const located = { runId: target.runId, key: target.key };
+      await this.artifacts.uploadBody(request, true, () => Promise.resolve(located));
+      return {};
+    }
+    const { modelId, key } = target;
+    await this.artifacts.uploadBodyTo(
+      request,
+      async () => {
+        await this.models.requireForArtifacts(modelId);
+      },
+      (blob) =>
+        this.models.recordArtifact({
+          model_id: modelId,
+          path: key,
+          hash: blob.hash,
+          size_bytes: blob.sizeBytes,
+          content_type: blob.contentType,
+          created_at: Date.now(),
+        }),
+    );
     return {};
   }
 
   /** GET …/artifacts/<path>: the file's bytes (Range and ETag work as on the seed API). */
   async download(artifactPath: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const located = await this.requireRunPath(requireSafePath(artifactPath));
-    await this.sendFile(located.runId, located.key, artifactPath, request, response);
+    const target = await this.requireTarget(requireSafePath(artifactPath));
+    if (target.kind === 'run') {
+      await this.sendFile(target.runId, target.key, artifactPath, request, response);
+      return;
+    }
+    const row = target.key === '' ? undefined : await this.models.findArtifact(target.modelId, target.key);
+    await this.sendRow(row, artifactPath, request, response);
   }
 
   /** GET …/artifacts?path=<dir>: the entries directly in the folder, by base name; `{}` when none (or no such folder). */
@@ -152,12 +199,15 @@ export class MlflowArtifactsService {
     if (proxyPath === '') {
       return {};
     }
-    const located = await this.locate(proxyPath);
-    if (!located) {
+    const target = await this.locate(proxyPath);
+    if (!target) {
       return {};
     }
-    const run = await this.runs.requireReadable(located.runId);
-    const files = (await this.artifacts.listFolder(run.id, located.key)).map((entry): MlflowFileInfo => {
+    const entries: ListingEntry<StoredFile>[] =
+      target.kind === 'run'
+        ? await this.artifacts.listFolder((await this.runs.requireReadable(target.runId)).id, target.key)
+        : await this.artifacts.listFolderOf((from, limit) => this.models.listArtifactsFrom(target.modelId, from, limit), target.key);
+    const files = entries.map((entry): MlflowFileInfo => {
       if (entry.kind === 'file') {
         return { path: path.posix.basename(entry.row.path), is_dir: false, file_size: entry.row.size_bytes };
       }
@@ -168,15 +218,24 @@ export class MlflowArtifactsService {
 
   /** DELETE …/artifacts/<path>: the file, or the folder with everything in it; `{}` also when nothing was there. */
   async delete(artifactPath: string): Promise<Record<string, never>> {
-    const located = await this.requireRunPath(requireSafePath(artifactPath));
-    const run = await this.runs.requireWritable(located.runId);
-    await this.artifacts.removeFileOrFolder(run, located.key);
+    const target = await this.requireTarget(requireSafePath(artifactPath));
+    if (target.kind === 'run') {
+      const run = await this.runs.requireWritable(target.runId);
+      await this.artifacts.removeFileOrFolder(run, target.key);
+      return {};
+    }
+    await this.models.requireForArtifacts(target.modelId);
+    await this.artifacts.releaseBlobs(await this.models.removeArtifacts(target.modelId, target.key));
     return {};
   }
 
   /** The run and key (inside its artifact folder, '' for the folder) a proxy path names; RESOURCE_DOES_NOT_EXIST if none. */
-  resolveRunPath(artifactPath: string): Promise<RunArtifactPath> {
-    return this.requireRunPath(requireSafePath(artifactPath));
+  async resolveRunPath(artifactPath: string): Promise<RunArtifactPath> {
+    const target = await this.requireTarget(requireSafePath(artifactPath));
+    if (target.kind !== 'run') {
+      throw new NotImplementedError('multipart uploads of logged model files are not supported by entrenar-tracking; upload them whole');
+    }
+    return { runId: target.runId, key: target.key };
   }
 
   /**
@@ -215,6 +274,10 @@ export class MlflowArtifactsService {
   private async sendFile(runId: string, key: string, shownPath: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
     const run = await this.runs.requireReadable(runId);
     const row = key === '' ? undefined : await this.artifacts.findFile(run.id, key);
+    await this.sendRow(row, shownPath, request, response);
+  }
+
+  private async sendRow(row: StoredFile | undefined, shownPath: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (!row) {
       throw new DomainError('NOT_FOUND', `No artifact at path '${shownPath}'`);
     }
@@ -223,12 +286,12 @@ export class MlflowArtifactsService {
     await this.artifacts.sendFile(request, response, row, contentType);
   }
 
-  private async requireRunPath(artifactPath: string): Promise<RunArtifactPath> {
+  private async requireTarget(artifactPath: string): Promise<ProxyTarget> {
     const located = await this.locate(artifactPath);
     if (!located) {
       throw new DomainError(
         'NOT_FOUND',
-        `No run artifact folder at path '${artifactPath}': paths look like <experiment_id>/<run_id>/artifacts/<file>`,
+        `No run artifact folder at path '${artifactPath}': paths look like <experiment_id>/<run_id>/artifacts/<file> or <experiment_id>/models/<model_id>/artifacts/<file>`,
       );
     }
     return located;
@@ -245,8 +308,12 @@ export class MlflowArtifactsService {
    * outside a run's folder is RESOURCE_DOES_NOT_EXIST. MLflow's clients only use run paths for
    * run artifacts.
    */
-  private async locate(artifactPath: string): Promise<RunArtifactPath | undefined> {
+  private async locate(artifactPath: string): Promise<ProxyTarget | undefined> {
     const segments = artifactPath.split('/');
+    const model = await this.locateModel(segments);
+    if (model) {
+      return model;
+    }
     for (let index = 1; index + 1 < segments.length; index++) {
       if (segments[index + 1] !== 'artifacts') {
         continue;
@@ -269,7 +336,30 @@ export class MlflowArtifactsService {
         if (key !== '' && artifactKeyProblem(key) !== undefined) {
           throw invalidPath();
         }
-        return { runId, key };
+        return { kind: 'run', runId, key };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The logged model and key a proxy path names: `<location>/models/<model_id>/artifacts[/<key>]`,
+   * the model's artifact location (see LoggedModelsService.create), where `<location>` is what
+   * the model's experiment's artifact location stands for.
+   */
+  private async locateModel(segments: readonly string[]): Promise<ProxyTarget | undefined> {
+    for (let index = 0; index + 2 < segments.length; index++) {
+      if (segments[index] !== 'models' || !MODEL_ID.test(segments[index + 1]) || segments[index + 2] !== 'artifacts') {
+        continue;
+      }
+      const prefix = segments.slice(0, index).join('/');
+      const model = await this.models.findInLocation(segments[index + 1], (location) => proxiedLocationPath(location) === prefix);
+      if (model) {
+        const key = segments.slice(index + 3).join('/');
+        if (key !== '' && artifactKeyProblem(key) !== undefined) {
+          throw invalidPath();
+        }
+        return { kind: 'model', modelId: model.model_id, key };
       }
     }
     return undefined;
