@@ -1,6 +1,6 @@
-"""MLflow features entrenar does not implement: MLflow 3 logged models, traces and the model
-registry. Each call must fail with an MlflowException whose error code is NOT_IMPLEMENTED (HTTP
-501 with a message that says so), not a crash, a 404 page or a hang, and must store nothing."""
+"""MLflow features entrenar does not implement: traces and the model registry. Each call must
+fail with an MlflowException whose error code is NOT_IMPLEMENTED (HTTP 501 with a message that
+says so), not a crash, a 404 page or a hang, and must store nothing."""
 
 from __future__ import annotations
 
@@ -8,19 +8,10 @@ import re
 from collections.abc import Callable
 
 import mlflow
-import mlflow.pyfunc
-import mlflow.sklearn
-import numpy as np
 import pytest
 from mlflow.exceptions import MlflowException
-from sklearn.linear_model import LinearRegression
 
 from entrenar_support import Tracking
-
-
-class EchoModel(mlflow.pyfunc.PythonModel):
-    def predict(self, context, model_input: list[str], params=None) -> list[str]:
-        return model_input
 
 
 def assert_not_implemented(tracking: Tracking, call: Callable[[], object]) -> MlflowException:
@@ -39,43 +30,13 @@ def assert_not_implemented(tracking: Tracking, call: Callable[[], object]) -> Ml
     return refused.value
 
 
-# --- MLflow 3 logged models -------------------------------------------------------------------
+# --- MLflow 3 logged models (the rest: test_logged_models.py) -------------------------------
 
 
-def test_sklearn_log_model_is_not_implemented_and_uploads_nothing(tracking: Tracking) -> None:
-    model = LinearRegression().fit(np.array([[0.0], [1.0], [2.0]]), np.array([1.0, 3.0, 5.0]))
-
-    with mlflow.start_run() as run:
-        mlflow.log_param("alpha", 1)
-        assert_not_implemented(tracking, lambda: mlflow.sklearn.log_model(model, name="model"))
-
-    assert tracking.seed.artifacts(run.info.run_id) == {}
-    assert tracking.client.list_artifacts(run.info.run_id) == []
-    assert tracking.seed.params(run.info.run_id) == {"alpha": "1"}
-
-
-def test_pyfunc_log_model_is_not_implemented(tracking: Tracking) -> None:
-    with mlflow.start_run() as run:
-        assert_not_implemented(tracking, lambda: mlflow.pyfunc.log_model(name="echo", python_model=EchoModel()))
-
-    assert tracking.seed.artifacts(run.info.run_id) == {}
-
-
-def test_create_logged_model_is_not_implemented(tracking: Tracking) -> None:
-    experiment_id = tracking.new_experiment("unsupported-logged-model")
-
-    assert_not_implemented(tracking, lambda: tracking.client.create_logged_model(experiment_id, name="m"))
-    assert_not_implemented(tracking, lambda: mlflow.initialize_logged_model(name="m", experiment_id=experiment_id))
-
-
-def test_get_logged_model_is_not_implemented(tracking: Tracking) -> None:
-    assert_not_implemented(tracking, lambda: tracking.client.get_logged_model("m-0123456789abcdef"))
-
-
-def test_searching_logged_models_finds_none(tracking: Tracking) -> None:
-    """Not NOT_IMPLEMENTED: MLflow 3's list_artifacts(run_id, path) and download_artifacts look for a
-    logged model named like the path's first folder before listing, so an error here would break
-    plain artifact listing. There are no logged models, so the answer is an empty list."""
+def test_searching_logged_models_of_an_experiment_without_any_finds_none(tracking: Tracking) -> None:
+    """MLflow 3's list_artifacts(run_id, path) and download_artifacts look for a logged model named
+    like the path's first folder before listing, so an error here would break plain artifact
+    listing. The experiment has no logged models, so the answer is an empty list."""
     experiment_id = tracking.new_experiment("unsupported-logged-model-search")
     mark = tracking.server.request_mark()
 
