@@ -110,6 +110,7 @@ def test_logged_model_params_tags_metrics_and_search(tracking: Tracking) -> None
     first = client.create_logged_model(
         experiment_id, name="first", source_run_id=run.info.run_id, params={"alpha": "0.1"}, tags={"team": "a"}
     )
+    time.sleep(0.005)  # newest first: the second is created in a later millisecond
     second = client.create_logged_model(experiment_id, name="second", params={"alpha": "0.5"}, model_type="agent")
     assert first.status == LoggedModelStatus.PENDING
     assert first.params == {"alpha": "0.1"}
