@@ -356,6 +356,45 @@ describe('MLflow 3 logged models (/api/2.0/mlflow/logged-models)', () => {
       expect(await storedHashes(server)).not.toContain(hexOf(bytes));
     });
 
+    it('lists and serves them through logged-models/<id>/artifacts/directories and /files, as the UI reads them', async () => {
+      const model = await create({ experiment_id: await mlflow.createExperiment() });
+      for (const [key, text] of [
+        ['MLmodel', 'flavors: {}'],
+        ['data/model.bin', 'weights'],
+      ]) {
+        const put = await rawRequest(server.url, {
+          method: 'PUT',
+          path: proxyPath(model, key),
+          headers: { 'content-type': 'application/octet-stream', 'content-length': Buffer.byteLength(text) },
+          chunks: [Buffer.from(text)],
+        });
+        expect(put.status).toBe(200);
+      }
+      const base = `${MLFLOW_AJAX_API}/logged-models/${model.info.model_id}/artifacts`;
+
+      const root = await server.http().get(`${base}/directories`).expect(200);
+      const folder = await server.http().get(`${base}/directories`).query({ artifact_directory_path: 'data' }).expect(200);
+      const file = await server
+        .http()
+        .get(`${base}/files`)
+        .query({ artifact_file_path: 'data/model.bin' })
+        .buffer(true)
+        .parse(bytesParser)
+        .expect(200);
+      const missing = await server.http().get(`${base}/files`).query({ artifact_file_path: 'nope.txt' });
+
+      expect(root.body).toEqual({
+        root_uri: model.info.artifact_uri,
+        files: [
+          { path: 'MLmodel', is_dir: false, file_size: 11 },
+          { path: 'data', is_dir: true },
+        ],
+      });
+      expect(folder.body).toEqual({ root_uri: model.info.artifact_uri, files: [{ path: 'data/model.bin', is_dir: false, file_size: 7 }] });
+      expect(file.body).toEqual(Buffer.from('weights'));
+      expectMlflowError(missing, 404, 'RESOURCE_DOES_NOT_EXIST', /nope\.txt/);
+    });
+
     it('does not take files for a deleted model or one that is not there', async () => {
       const model = await create({ experiment_id: await mlflow.createExperiment() });
       await server.http().delete(`/api/2.0/mlflow/logged-models/${model.info.model_id}`).expect(200);

@@ -102,6 +102,21 @@ export class MlflowArtifactsController {
     return this.artifacts.listRunArtifacts(query);
   }
 
+  @Get(['api/2.0/mlflow/logged-models/:modelId/artifacts/directories', 'ajax-api/2.0/mlflow/logged-models/:modelId/artifacts/directories'])
+  listMlflowLoggedModelArtifacts(@Param('modelId') modelId: string, @Query() query: MlflowQuery): Promise<MlflowRunArtifactList> {
+    return this.artifacts.listModelArtifacts(modelId, query);
+  }
+
+  @Get(['api/2.0/mlflow/logged-models/:modelId/artifacts/files', 'ajax-api/2.0/mlflow/logged-models/:modelId/artifacts/files'])
+  getMlflowLoggedModelArtifact(
+    @Param('modelId') modelId: string,
+    @Query() query: MlflowQuery,
+    @Req() request: IncomingMessage,
+    @Res() response: ServerResponse,
+  ): Promise<void> {
+    return this.artifacts.getModelArtifact(modelId, query, request, response);
+  }
+
   @Get('get-artifact')
   getMlflowArtifact(@Query() query: MlflowQuery, @Req() request: IncomingMessage, @Res() response: ServerResponse): Promise<void> {
     return this.artifacts.getArtifact(query, request, response);

@@ -259,6 +259,38 @@ export class MlflowArtifactsService {
     return files.length > 0 ? { root_uri: runArtifactUri(experiment, id), files } : { root_uri: runArtifactUri(experiment, id) };
   }
 
+  /**
+   * GET logged-models/<id>/artifacts/directories?artifact_directory_path=: the entries directly in
+   * a folder of the model's files, with paths relative to the model's root, and the root's URI.
+   */
+  async listModelArtifacts(modelId: string, query: MlflowQuery): Promise<MlflowRunArtifactList> {
+    const folder = queryText(query, 'artifact_directory_path') ?? '';
+    const key = requireSafePath(folder);
+    const model = await this.models.require(modelId, true);
+    const entries = await this.artifacts.listFolderOf((from, limit) => this.models.listArtifactsFrom(model.model_id, from, limit), key);
+    const prefix = key === '' ? '' : `${key}/`;
+    const files = entries.map((entry): MlflowFileInfo => {
+      if (entry.kind === 'file') {
+        return { path: entry.row.path, is_dir: false, file_size: entry.row.size_bytes };
+      }
+      return { path: prefix + path.posix.basename(entry.folder.slice(0, -1)), is_dir: true };
+    });
+    return files.length > 0 ? { root_uri: model.artifact_location, files } : { root_uri: model.artifact_location };
+  }
+
+  /** GET logged-models/<id>/artifacts/files?artifact_file_path= (the UI's view of a model's file). */
+  async getModelArtifact(modelId: string, query: MlflowQuery, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const shown = queryText(query, 'artifact_file_path');
+    if (shown === undefined || shown === '') {
+      throw new InvalidRequestError(
+        "Missing value for required parameter 'artifact_file_path'. See the API docs for more information about request parameters.",
+      );
+    }
+    const key = requireSafePath(shown);
+    const model = await this.models.require(modelId, true);
+    await this.sendRow(key === '' ? undefined : await this.models.findArtifact(model.model_id, key), shown, request, response);
+  }
+
   /** GET /get-artifact?run_id=&path= (the UI's download link): always an attachment; text files as text/plain. */
   async getArtifact(query: MlflowQuery, request: IncomingMessage, response: ServerResponse): Promise<void> {
     const id = runIdOf(query);
