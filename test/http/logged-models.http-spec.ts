@@ -205,15 +205,23 @@ describe('MLflow 3 logged models (/api/2.0/mlflow/logged-models)', () => {
       expect(runMetrics.map((metric) => metric.key).sort()).toEqual(['acc', 'loss', 'plain']);
     });
 
-    it('refuses a metric naming an unknown model', async () => {
+    it('keeps a metric naming an unknown model on the run only, as MLflow takes any model_id there', async () => {
       const run = await mlflow.createRun(await mlflow.createExperiment());
-      const response = await mlflow.post('runs/log-metric', {
-        run_id: run.info.run_id,
-        key: 'k',
-        value: 1,
-        model_id: 'm-ffffffffffffffffffffffffffffffff',
-      });
-      expectMlflowError(response, 404, 'RESOURCE_DOES_NOT_EXIST', /m-ffffffffffffffffffffffffffffffff/);
+
+      await mlflow
+        .post('runs/log-metric', {
+          run_id: run.info.run_id,
+          key: 'k',
+          value: 1,
+          timestamp: 5,
+          step: 0,
+          model_id: 'm-ffffffffffffffffffffffffffffffff',
+        })
+        .expect(200);
+
+      expect(await mlflow.history(run.info.run_id, 'k')).toEqual([{ key: 'k', value: 1, timestamp: 5, step: 0 }]);
+      const lookup = await server.http().get('/api/2.0/mlflow/logged-models/m-ffffffffffffffffffffffffffffffff');
+      expectMlflowError(lookup, 404, 'RESOURCE_DOES_NOT_EXIST', /not found/);
     });
 
     it('records a run output (runs/outputs) and refuses an unknown model', async () => {

@@ -181,20 +181,20 @@ export class LoggedModelsService {
 
   /**
    * Keeps the points a run logged with a `model_id` for their models too (the run keeps them as
-   * well). Every named model must exist: an unknown one is NOT_FOUND and nothing is kept.
+   * well). A point naming no model of this server stays on the run only: MLflow's server takes
+   * any `model_id` here without checking it, and clients send ids of models logged elsewhere.
    */
   async recordMetrics(runId: string, points: readonly ModelMetricPoint[]): Promise<void> {
     if (points.length === 0) {
       return;
     }
-    const ids = [...new Set(points.map((point) => point.modelId))];
-    const existing = await this.models.existingIds(ids);
-    const unknown = ids.find((id) => !existing.has(id));
-    if (unknown !== undefined) {
-      throw new LoggedModelNotFoundError(unknown);
+    const existing = await this.models.existingIds([...new Set(points.map((point) => point.modelId))]);
+    const known = points.filter((point) => existing.has(point.modelId));
+    if (known.length === 0) {
+      return;
     }
     await this.models.upsertMetrics(
-      points.map((point) => ({
+      known.map((point) => ({
         model_id: point.modelId,
         key: point.key,
         step: point.step,
