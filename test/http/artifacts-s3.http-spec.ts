@@ -26,6 +26,7 @@ import {
   s3TestSettings,
   uniqueS3Prefix,
 } from '../support/s3.js';
+import { mlflowApi } from '../support/mlflow.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 
 const MIB = 1024 * 1024;
@@ -223,6 +224,36 @@ describe('the s3 artifact store, on a real S3-compatible server', () => {
         .expect(204);
       expect(await keysUnder(key)).toEqual([]);
       expectError(await server.http().get(`${artifactsOf(run.id)}/b.bin`), 404, 'NOT_FOUND');
+    });
+
+    it("stores a logged model's file on S3 through the MLflow proxy, sharing the blob of a run artifact with the same bytes until both are gone", async () => {
+      const mlflow = mlflowApi(server.http);
+      const experimentId = await mlflow.createExperiment();
+      const created = await mlflow.post('logged-models', { experiment_id: experimentId }).expect(200);
+      const model = created.body.model as { info: { artifact_uri: string } };
+      const modelFile = `/api/2.0/mlflow-artifacts/artifacts/${model.info.artifact_uri.replace(/^mlflow-artifacts:\/+/, '')}/model.pkl`;
+      const bytes = binaryPayload(32 * 1024);
+      const run = await make.run();
+      await uploadArtifact(server.http, run.id, bytes, { key: 'copy.bin' });
+
+      const put = await rawRequest(server.url, {
+        method: 'PUT',
+        path: modelFile,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': bytes.length },
+        chunks: [bytes],
+      });
+      expect(put.status).toBe(200);
+      const key = blobKey(prefix, bytes);
+      expect(await keysUnder(key)).toEqual([key]);
+      expect(((await server.http().get(modelFile).buffer(true).parse(bytesParser).expect(200)).body as Buffer).equals(bytes)).toBe(true);
+
+      await server
+        .http()
+        .delete(`${artifactsOf(run.id)}/copy.bin`)
+        .expect(204);
+      expect(await keysUnder(key)).toEqual([key]);
+      await server.http().delete(modelFile).expect(200);
+      expect(await keysUnder(key)).toEqual([]);
     });
 
     it('keeps nothing of an upload whose client disconnects after parts already reached S3', async () => {
