@@ -224,7 +224,7 @@ describe('MLflow 3 logged models (/api/2.0/mlflow/logged-models)', () => {
       expectMlflowError(lookup, 404, 'RESOURCE_DOES_NOT_EXIST', /not found/);
     });
 
-    it('records a run output (runs/outputs) and refuses an unknown model', async () => {
+    it('records a run output (runs/outputs), shown by runs/get, and refuses an unknown model', async () => {
       const experimentId = await mlflow.createExperiment();
       const run = await mlflow.createRun(experimentId);
       const model = await create({ experiment_id: experimentId });
@@ -238,6 +238,7 @@ describe('MLflow 3 logged models (/api/2.0/mlflow/logged-models)', () => {
       });
 
       expect(recorded.body).toEqual({});
+      expect((await mlflow.getRun(run.info.run_id)).outputs).toEqual({ model_outputs: [{ model_id: model.info.model_id, step: 3 }] });
       expectMlflowError(unknown, 404, 'RESOURCE_DOES_NOT_EXIST', /m-eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee/);
     });
   });

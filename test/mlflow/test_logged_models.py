@@ -21,7 +21,7 @@ import requests
 from mlflow import MlflowClient
 from mlflow.entities import LoggedModelStatus
 from mlflow.exceptions import MlflowException
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from entrenar_support import Tracking
 
@@ -64,7 +64,9 @@ def test_sklearn_log_model_loads_back_through_models_and_runs_uris(tracking: Tra
         info = mlflow.sklearn.log_model(regressor, name="model")
 
     assert MODEL_ID.match(info.model_id)
-    assert tracking.client.get_run(run.info.run_id).info.status == "FINISHED"
+    stored_run = tracking.client.get_run(run.info.run_id)
+    assert stored_run.info.status == "FINISHED"
+    assert [(output.model_id, output.step) for output in stored_run.outputs.model_outputs] == [(info.model_id, 0)]
     model = tracking.client.get_logged_model(info.model_id)
     assert model.status == LoggedModelStatus.READY
     assert model.source_run_id == run.info.run_id
@@ -213,7 +215,9 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def _autolog_run(monkeypatch: pytest.MonkeyPatch, tracking_uri: str, experiment_name: str) -> dict[str, Any]:
+def _autolog_run(
+    monkeypatch: pytest.MonkeyPatch, tracking_uri: str, experiment_name: str, estimator: str
+) -> dict[str, Any]:
     """Trains with `mlflow.sklearn.autolog()` defaults against `tracking_uri`; returns what the run
     kept, without ids or times."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
@@ -222,7 +226,10 @@ def _autolog_run(monkeypatch: pytest.MonkeyPatch, tracking_uri: str, experiment_
         mlflow.sklearn.autolog()
         features, target = _training_data()
         with mlflow.start_run() as run:
-            LinearRegression().fit(features, target)
+            if estimator == "classifier":
+                LogisticRegression().fit(features, (target > np.median(target)).astype(int))
+            else:
+                LinearRegression().fit(features, target)
         mlflow.sklearn.autolog(disable=True)
         client = MlflowClient(tracking_uri)
         stored = client.get_run(run.info.run_id)
@@ -255,13 +262,14 @@ def _autolog_run(monkeypatch: pytest.MonkeyPatch, tracking_uri: str, experiment_
         os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
 
 
+@pytest.mark.parametrize("estimator", ["regressor", "classifier"])
 def test_sklearn_autolog_keeps_what_mlflow_server_keeps(
-    tracking: Tracking, mlflow_server: str, monkeypatch: pytest.MonkeyPatch
+    tracking: Tracking, mlflow_server: str, monkeypatch: pytest.MonkeyPatch, estimator: str
 ) -> None:
-    name = tracking.unique("lm-autolog")
+    name = tracking.unique(f"lm-autolog-{estimator}")
 
-    reference = _autolog_run(monkeypatch, mlflow_server, name)
-    ours = _autolog_run(monkeypatch, tracking.url, name)
+    reference = _autolog_run(monkeypatch, mlflow_server, name, estimator)
+    ours = _autolog_run(monkeypatch, tracking.url, name, estimator)
 
     assert reference["status"] == "FINISHED"
     assert len(reference["metrics"]) > 0 and len(reference["models"]) == 1, reference

@@ -224,7 +224,13 @@ export class MlflowRunsService {
   }
 
   async get(fields: MlflowFields): Promise<{ run: MlflowRun }> {
-    return { run: await this.runJsonOf(await this.runsService.require(runIdOf(fields))) };
+    const run = await this.runsService.require(runIdOf(fields));
+    const json = await this.runJsonOf(run);
+    const outputs = await this.loggedModels.outputsOf(run.id);
+    if (outputs.length > 0) {
+      json.outputs = { model_outputs: outputs.map((output) => ({ model_id: output.modelId, step: output.step })) };
+    }
+    return { run: json };
   }
 
   /** Sets status, end time and name as given: MLflow's UpdateRun has no transition rules. */

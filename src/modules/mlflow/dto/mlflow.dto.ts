@@ -60,7 +60,8 @@ export interface MlflowRun {
   info: MlflowRunInfo;
   data: { metrics?: MlflowMetric[]; params?: MlflowTag[]; tags?: MlflowTag[] };
   inputs: { dataset_inputs?: MlflowDatasetInput[] };
-  outputs: Record<string, never>;
+  /** The logged models the run produced (`runs/outputs`); filled by runs/get only. */
+  outputs: { model_outputs?: { model_id: string; step: number }[] };
 }
 
 /** `{}`: MLflow's answer to a write that returns nothing. */
