@@ -103,6 +103,25 @@ describe('MLflow 3 logged models (/api/2.0/mlflow/logged-models)', () => {
       );
     });
 
+    it("holds tags and params to MLflow's limits, as on runs", async () => {
+      const experimentId = await mlflow.createExperiment();
+      const badKey = await mlflow.post('logged-models', { experiment_id: experimentId, tags: [{ key: 'bad\nkey', value: 'v' }] });
+      const longParam = await mlflow.post('logged-models', {
+        experiment_id: experimentId,
+        params: [{ key: 'p', value: 'x'.repeat(6001) }],
+      });
+      const model = await create({ experiment_id: experimentId });
+      const longTag = await server
+        .http()
+        .patch(`/api/2.0/mlflow/logged-models/${model.info.model_id}/tags`)
+        .send({ tags: [{ key: 't', value: 'x'.repeat(8001) }] });
+
+      expectMlflowError(badKey, 400, 'INVALID_PARAMETER_VALUE', /Invalid tag name/);
+      expectMlflowError(longParam, 400, 'INVALID_PARAMETER_VALUE', /Param 'p': value must be at most 6000 characters/);
+      expectMlflowError(longTag, 400, 'INVALID_PARAMETER_VALUE', /Tag 't': value must be at most 8000 characters/);
+      expect((await get(model.info.model_id)).info.tags).toBeUndefined();
+    });
+
     it('answers an unknown model id RESOURCE_DOES_NOT_EXIST', async () => {
       const response = await server.http().get('/api/2.0/mlflow/logged-models/m-0123456789abcdef0123456789abcdef');
       expectMlflowError(response, 404, 'RESOURCE_DOES_NOT_EXIST', "Logged model with ID 'm-0123456789abcdef0123456789abcdef' not found.");

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InvalidRequestError } from '../../common/errors.js';
 import { metricValueJson } from '../metrics/metric-value-json.js';
 import { inMlflowTerms } from '../mlflow/mlflow-errors.js';
+import { checkParam, checkTag, parseParam } from '../mlflow/mlflow-runs.service.js';
 import {
   MlflowFields,
   objectList,
@@ -100,7 +101,15 @@ export function loggedModelJson(view: LoggedModelView): MlflowLoggedModel {
 }
 
 function paramList(fields: MlflowFields): { key: string; value: string }[] {
-  return objectList(fields, 'params').map((param) => ({ key: requiredString(param, 'key'), value: optionalString(param, 'value') ?? '' }));
+  const params = objectList(fields, 'params').map(parseParam);
+  params.forEach(checkParam);
+  return params;
+}
+
+function checkedTags(fields: MlflowFields): { key: string; value: string }[] {
+  const tags = tagList(fields);
+  tags.forEach(checkTag);
+  return tags;
 }
 
 /** MLflow's logged-model RPCs (service.proto: CreateLoggedModel … LogLoggedModelParamsRequest) over LoggedModelsService. */
@@ -115,7 +124,7 @@ export class MlflowLoggedModelsService {
         name: optionalString(fields, 'name') || undefined,
         modelType: optionalString(fields, 'model_type') || undefined,
         sourceRunId: optionalString(fields, 'source_run_id') || undefined,
-        tags: tagList(fields),
+        tags: checkedTags(fields),
         params: paramList(fields),
       }),
     );
@@ -143,7 +152,7 @@ export class MlflowLoggedModelsService {
   }
 
   async setTags(modelId: string, fields: MlflowFields): Promise<Record<string, never>> {
-    await this.models.setTags(modelId, tagList(fields));
+    await this.models.setTags(modelId, checkedTags(fields));
     return {};
   }
 

@@ -62,7 +62,8 @@ function checkKey(kind: string, key: string): void {
   }
 }
 
-function checkTag(tag: MlflowTag): void {
+/** A tag within MLflow's limits (key rules, value length); also the rule for logged models' tags. */
+export function checkTag(tag: MlflowTag): void {
   checkKey('tag', tag.key);
   if (tag.value.length > MAX_TAG_VALUE_LENGTH) {
     throw new InvalidRequestError(`Tag '${tag.key}': value must be at most ${MAX_TAG_VALUE_LENGTH} characters, got ${tag.value.length}`);
@@ -75,7 +76,8 @@ function checkTag(tag: MlflowTag): void {
   }
 }
 
-function checkParam(param: MlflowTag): void {
+/** A param within MLflow's limits (key rules, value length); also the rule for logged models' params. */
+export function checkParam(param: MlflowTag): void {
   checkKey('parameter', param.key);
   if (param.value.length > MAX_PARAM_VALUE_LENGTH) {
     throw new InvalidRequestError(
@@ -135,7 +137,7 @@ export function evenlySpacedIndices(count: number, limit: number): number[] {
   return Array.from({ length: limit }, (_unused, slot) => Math.round(slot * spacing));
 }
 
-function parseParam(fields: MlflowFields): MlflowTag {
+export function parseParam(fields: MlflowFields): MlflowTag {
   const key = requiredString(fields, 'key');
   const raw = fields.value;
   // The proto field is a string; a client that sends a number or boolean means its text.
