@@ -274,3 +274,33 @@ def test_sklearn_autolog_keeps_what_mlflow_server_keeps(
     assert reference["status"] == "FINISHED"
     assert len(reference["metrics"]) > 0 and len(reference["models"]) == 1, reference
     assert ours == reference
+
+
+def test_fluent_logged_model_api(tracking: Tracking, tmp_path: Path) -> None:
+    experiment = mlflow.set_experiment(tracking.unique("lm-fluent"))
+
+    with mlflow.start_run():
+        model = mlflow.initialize_logged_model(name="fluent", params={"lr": "0.1"}, tags={"t": "1"})
+        mlflow.log_metrics({"acc": 0.5, "loss": 2.0}, step=1, model_id=model.model_id)
+        mlflow.set_logged_model_tags(model.model_id, {"stage": "dev"})
+        mlflow.log_model_params({"depth": "4"}, model_id=model.model_id)
+        mlflow.finalize_logged_model(model.model_id, LoggedModelStatus.READY)
+        external = mlflow.create_external_model(name="external")
+
+    stored = mlflow.get_logged_model(model.model_id)
+    assert stored.status == LoggedModelStatus.READY
+    assert stored.params == {"lr": "0.1", "depth": "4"}
+    assert stored.tags["t"] == "1" and stored.tags["stage"] == "dev"
+    assert sorted((metric.key, metric.value) for metric in stored.metrics) == [("acc", 0.5), ("loss", 2.0)]
+    assert mlflow.get_logged_model(external.model_id).tags.get("mlflow.model.isExternal") == "true"
+    frame = mlflow.search_logged_models(experiment_ids=[experiment.experiment_id], filter_string="name = 'fluent'")
+    assert list(frame["model_id"]) == [model.model_id]
+    listed = mlflow.search_logged_models(
+        experiment_ids=[experiment.experiment_id], order_by=[{"field_name": "name"}], output_format="list"
+    )
+    assert [found.name for found in listed] == ["external", "fluent"]
+
+    (tmp_path / "notes.txt").write_text("hello")
+    mlflow.MlflowClient().log_model_artifacts(model.model_id, str(tmp_path))
+    downloaded = mlflow.artifacts.download_artifacts(f"models:/{model.model_id}", dst_path=str(tmp_path / "out"))
+    assert (Path(downloaded) / "notes.txt").read_text() == "hello"
