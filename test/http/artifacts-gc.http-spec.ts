@@ -8,6 +8,7 @@ import { ArtifactGarbageCollector } from '../../src/modules/artifacts/artifact-g
 import { ArtifactStore } from '../../src/modules/artifacts/artifact-store.js';
 import { binaryPayload, bytesParser, filesUnder, hexOf, keyPath, storedHashes, tmpDir } from '../support/artifacts.js';
 import { factories } from '../support/factories.js';
+import { mlflowApi } from '../support/mlflow.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -95,6 +96,30 @@ describe('artifact garbage collection', () => {
       expect(await hasBlob(shared)).toBe(true);
       expect((await downloaded(run.id, 'shared-2.bin')).equals(shared)).toBe(true);
       expect((await downloaded(run.id, 'shared-1.bin')).equals(replacement)).toBe(true);
+    });
+
+    it("counts a logged model's file as a reference: a full pass keeps its blob, replacing or deleting the file frees it", async () => {
+      const mlflow = mlflowApi(server.http);
+      const created = await mlflow.post('logged-models', { experiment_id: await mlflow.createExperiment() }).expect(200);
+      const folder = (created.body.model as { info: { artifact_uri: string } }).info.artifact_uri.replace(/^mlflow-artifacts:\/+/, '');
+      const modelFile = `/api/2.0/mlflow-artifacts/artifacts/${folder}/model.pkl`;
+      const first = binaryPayload(12_000);
+      const second = binaryPayload(12_000);
+      const putModelFile = (bytes: Buffer) =>
+        server.http().put(modelFile).set('Content-Type', 'application/octet-stream').send(bytes).expect(200);
+
+      await putModelFile(first);
+      await gc.collectAll();
+      expect(await hasBlob(first)).toBe(true);
+
+      await putModelFile(second);
+      expect(await hasBlob(first)).toBe(false);
+      await gc.collectAll();
+      expect(await hasBlob(second)).toBe(true);
+
+      await server.http().delete(modelFile).expect(200);
+      expect(await hasBlob(second)).toBe(false);
+      expect(await registered(hexOf(second))).toBe(false);
     });
 
     it('keeps no blob of an upload that lost the race for a key (its row could not be recorded)', async () => {
