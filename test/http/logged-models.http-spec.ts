@@ -213,12 +213,14 @@ describe('MLflow 3 logged models (/api/2.0/mlflow/logged-models)', () => {
         metrics: [
           { key: 'acc', value: 'NaN', timestamp: 2000, step: 2, model_id: modelId },
           { key: 'plain', value: 1, timestamp: 2000, step: 2 },
+          // The same point twice in one batch is one point; the later value wins.
+          { key: 'loss', value: 0.25, timestamp: 1000, step: 1, model_id: modelId },
         ],
       });
 
       expect((await get(modelId)).data.metrics).toEqual([
         { key: 'acc', value: 'NaN', timestamp: 2000, step: 2, model_id: modelId, run_id: run.info.run_id },
-        { key: 'loss', value: 0.5, timestamp: 1000, step: 1, model_id: modelId, run_id: run.info.run_id },
+        { key: 'loss', value: 0.25, timestamp: 1000, step: 1, model_id: modelId, run_id: run.info.run_id },
       ]);
       const runMetrics = (await mlflow.getRun(run.info.run_id)).data.metrics ?? [];
       expect(runMetrics.map((metric) => metric.key).sort()).toEqual(['acc', 'loss', 'plain']);

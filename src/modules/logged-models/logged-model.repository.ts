@@ -112,15 +112,26 @@ export class LoggedModelRepository {
     return (await this.sql.execute('DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?', [modelId, key])) > 0;
   }
 
-  /** Records metric points of models; an exact repeat of a point keeps one row, its value the latest. */
+  /** Records metric points of models, 100 rows a statement; an exact repeat of a point keeps one row, its value the latest. */
   async upsertMetrics(points: readonly LoggedModelMetricEntity[]): Promise<void> {
-    for (const point of points) {
+    // One statement may not touch a row twice (PostgreSQL refuses it): the last of equal points wins.
+    const unique = [
+      ...new Map(
+        points.map((point) => [
+          JSON.stringify([point.model_id, point.key, point.step, point.timestamp, point.run_id, point.dataset_name, point.dataset_digest]),
+          point,
+        ]),
+      ).values(),
+    ];
+    const rowsPerStatement = 100;
+    for (let start = 0; start < unique.length; start += rowsPerStatement) {
+      const chunk = unique.slice(start, start + rowsPerStatement);
       await this.sql.execute(
         `INSERT INTO logged_model_metrics (model_id, key, step, timestamp, run_id, dataset_name, dataset_digest, value, is_nan)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ${chunk.map(() => `(${placeholders(9)})`).join(', ')}
          ON CONFLICT (model_id, key, step, timestamp, run_id, dataset_name, dataset_digest)
          DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan`,
-        [
+        chunk.flatMap((point) => [
           point.model_id,
           point.key,
           point.step,
@@ -130,7 +141,7 @@ export class LoggedModelRepository {
           point.dataset_digest,
           point.value,
           point.is_nan,
-        ],
+        ]),
       );
     }
   }
