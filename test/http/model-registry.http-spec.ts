@@ -152,6 +152,8 @@ describe('the model registry over HTTP (MLflow registry RPCs and /api/v1/models)
       await mlflow.post('registered-models/set-tag', { name: `${prefix}-a`, key: 'touched', value: 'yes' }).expect(200);
       expect((await search({ filter: `name LIKE '${prefix}-%'`, order_by: ['last_updated_timestamp DESC'] }))[0]).toBe(`${prefix}-a`);
       expect(await search({ filter: `tags.touched = 'yes' AND name LIKE '${prefix}%'` })).toEqual([`${prefix}-a`]);
+      // As MLflow 3 clients send `tags.mlflow.prompt.is_prompt != 'true'`: untagged models match.
+      expect(await search({ filter: `tags.touched != 'yes' AND name LIKE '${prefix}%'` })).toEqual([`${prefix}-b`, `${prefix}-c`]);
 
       const first = await mlflow.get('registered-models/search', { filter: `name LIKE '${prefix}-%'`, max_results: 2 }).expect(200);
       expect((first.body.registered_models as MlflowModelBody[]).map((model) => model.name)).toEqual([`${prefix}-a`, `${prefix}-b`]);

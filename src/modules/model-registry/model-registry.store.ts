@@ -345,9 +345,12 @@ export abstract class ModelRegistryStore {
           target === 'models'
             ? { table: 'registered_model_tags', owner: 'model_id', outer: 'm.id' }
             : { table: 'model_version_tags', owner: 'version_id', outer: 'v.id' };
-        const value = stringComparison(this.search, 't.value', clause.comparator, clause.value);
+        // `tags.k != 'v'` holds when no tag k has value v, untagged rows included: MLflow 3 clients
+        // send `tags.mlflow.prompt.is_prompt != 'true'` with every search to leave prompts out.
+        const negated = clause.comparator === '!=';
+        const value = stringComparison(this.search, 't.value', negated ? '=' : clause.comparator, clause.value);
         return {
-          sql: `EXISTS (SELECT 1 FROM ${tags.table} t WHERE t.${tags.owner} = ${tags.outer} AND t.key = ? AND ${value.sql})`,
+          sql: `${negated ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${tags.table} t WHERE t.${tags.owner} = ${tags.outer} AND t.key = ? AND ${value.sql})`,
           params: [clause.key, ...value.params],
         };
       }
