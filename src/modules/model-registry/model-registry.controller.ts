@@ -24,7 +24,12 @@ export class ModelRegistryController {
   @ApiOperation({ summary: 'Register a model' })
   @ApiCreatedResponse({
     type: RegisteredModelResponseDto,
-    links: { getModel: { operationId: 'getModel', parameters: { name: '$response.body#/name' } } },
+    // What a client does next with the model: OpenAPI links, which stateful clients (and schemathesis) follow.
+    links: {
+      getModel: { operationId: 'getModel', parameters: { name: '$response.body#/name' } },
+      createModelVersion: { operationId: 'createModelVersion', parameters: { name: '$response.body#/name' } },
+      listModelVersions: { operationId: 'listModelVersions', parameters: { name: '$response.body#/name' } },
+    },
   })
   @ApiError(400, 'INVALID_REQUEST: missing or invalid name or description, unknown field')
   @ApiError(409, 'CONFLICT: a registered model has this name')
@@ -59,7 +64,15 @@ export class ModelRegistryController {
   @Post(':name/versions')
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({ summary: 'Register a new version of a model (numbered 1, 2, 3…)' })
-  @ApiCreatedResponse({ type: ModelVersionResponseDto })
+  @ApiCreatedResponse({
+    type: ModelVersionResponseDto,
+    links: {
+      getModelVersion: {
+        operationId: 'getModelVersion',
+        parameters: { name: '$response.body#/name', version: '$response.body#/version' },
+      },
+    },
+  })
   @ApiError(400, 'INVALID_REQUEST: missing source, invalid run_id or description, unknown field')
   @ApiError(404, 'NOT_FOUND: no registered model with this name')
   createModelVersion(@Param('name') name: string, @Body() dto: CreateModelVersionDto): Promise<ModelVersionResponseDto> {
