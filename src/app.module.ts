@@ -13,6 +13,7 @@ import { LiveModule } from './modules/live/live.module.js';
 import { IdempotencyModule } from './modules/idempotency/idempotency.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { MlflowModule } from './modules/mlflow/mlflow.module.js';
+import { ModelRegistryModule } from './modules/model-registry/model-registry.module.js';
 import { ParamsModule } from './modules/params/params.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
 import { TelemetryModule } from './modules/telemetry/telemetry.module.js';
@@ -37,6 +38,7 @@ export class AppModule {
         ParamsModule,
         ArtifactsModule,
         LiveModule,
+        ModelRegistryModule,
         // Last: its catch-all for unsupported MLflow routes must not shadow any other route.
         MlflowModule,
       ],

@@ -43,8 +43,6 @@ const UNSUPPORTED: readonly [prefix: string, feature: string][] = [
   ['logged-models', 'MLflow 3 logged models (log_model)'],
   ['runs/outputs', 'MLflow 3 logged models (log_model)'],
   ['runs/log-model', 'logged models (log_model)'],
-  ['registered-models', 'the model registry'],
-  ['model-versions', 'the model registry'],
   ['traces', 'tracing'],
   ['scorers', 'GenAI scorers'],
   ['gateway', 'the AI gateway'],
