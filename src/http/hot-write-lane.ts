@@ -51,6 +51,56 @@ interface Lane {
   router: RouterWithStack;
 }
 
+/** What the lane's JSON writer reads of an Express response. */
+interface ExpressResponse extends ServerResponse {
+  app: { settings: Record<string, unknown> };
+  req: IncomingMessage;
+  set(field: string, value: string): ExpressResponse;
+  send(body: string): ExpressResponse;
+}
+
+/**
+ * Express's `res.json` for the lane's responses, without its general-purpose steps: JSON text
+ * under the app's JSON settings, `Content-Type: application/json; charset=utf-8` and
+ * `Content-Length` set as `res.json` sets them (same names, order and values), then `end`.
+ * Whenever Express would do more than that (an ETag function, JSON settings, a Content-Type or
+ * Transfer-Encoding already set, a 204/205/304 status, a GET or HEAD request, a value with no
+ * JSON text), it is Express's own `res.send` that answers.
+ */
+function leanJson(this: ExpressResponse, value: unknown): ExpressResponse {
+  const settings = this.app.settings;
+  if (settings['json escape'] || settings['json replacer'] || settings['json spaces'] || settings['etag fn']) {
+    return expressJson.call(this, value);
+  }
+  const body = JSON.stringify(value) as string | undefined;
+  const status = this.statusCode;
+  const method = this.req.method;
+  if (
+    typeof body !== 'string' ||
+    this.getHeader('Content-Type') !== undefined ||
+    this.getHeader('Transfer-Encoding') !== undefined ||
+    status === 204 ||
+    status === 205 ||
+    status === 304 ||
+    method === 'GET' ||
+    method === 'HEAD'
+  ) {
+    if (this.getHeader('Content-Type') === undefined) {
+      this.set('Content-Type', 'application/json');
+    }
+    return this.send(body as string);
+  }
+  this.setHeader('Content-Type', 'application/json; charset=utf-8');
+  this.setHeader('Content-Length', String(Buffer.byteLength(body, 'utf8')));
+  this.end(body, 'utf8');
+  return this;
+}
+
+type JsonWriter = (this: ExpressResponse, value: unknown) => ExpressResponse;
+
+/** Express's own `res.json`, for the responses `leanJson` leaves to it. */
+const expressJson = (express.response as unknown as { json: JsonWriter }).json;
+
 /** At most this many request paths remember their PathPlan (or that no hot route takes them). */
 const ROUTE_CACHE_SIZE = 512;
 
@@ -239,7 +289,13 @@ export interface HotWriteLaneOptions {
  * Express whole (`next`).
  */
 export function createHotWriteLane(app: NestExpressApplication, options: HotWriteLaneOptions) {
-  const expressApp = app.getHttpAdapter().getInstance() as { request: object; response: object };
+  const expressApp = app.getHttpAdapter().getInstance() as { request: object; response: { json: JsonWriter } };
+  // The app's response methods, with the lane's JSON writer in place of Express's `res.json`
+  // (unless the app has a `res.json` of its own).
+  const laneResponse =
+    expressApp.response.json === expressJson
+      ? (Object.create(expressApp.response, { json: { value: leanJson } }) as object)
+      : expressApp.response;
   // Built at the first request: Nest registers its routes when the app is initialised, after this is created.
   let lane: Lane | undefined;
   const planOfPath = new Map<string, PathPlan | null>();
@@ -288,7 +344,7 @@ export function createHotWriteLane(app: NestExpressApplication, options: HotWrit
     expressRequest.res = response;
     expressResponse.req = request;
     Object.setPrototypeOf(request, expressApp.request);
-    Object.setPrototypeOf(response, expressApp.response);
+    Object.setPrototypeOf(response, laneResponse);
     expressResponse.locals ??= Object.create(null) as object;
     const unanswered = (error?: unknown): void => options.onUnanswered(error, request, response);
     if (layers !== undefined && !routerTracing.hasSubscribers) {
