@@ -211,12 +211,13 @@ function matches(layer: RouterLayer, path: string): boolean {
 }
 
 /**
- * Runs a path's `layers` (PathPlan.layers) for a request as Express's router runs its stack: each middleware
- * mounted at `/` in turn (`req.params` empty), error handlers only once a layer has passed an
- * error to `next`, and a route only without one, with the params of its match. The router's
- * per-request work that cannot change anything here is left out: looking up the path of every
- * layer (all match but the routes), rewriting `req.url` (no layer that matches is mounted below `/`) and
- * handing routing signals to a parent router (there is none).
+ * Runs a path's `layers` (PathPlan.layers) for a request as Express's router runs its stack:
+ * each middleware in turn through the layer's own handleRequest (`req.params` empty), error
+ * handlers (handleError) only once a layer has passed an error to `next`, and a route only
+ * without one, with the params of its match. The router's per-request work that cannot change
+ * anything here is left out: matching every layer's path (all of these match but the routes),
+ * rewriting `req.url` (no layer mounted below `/` matches) and restoring a parent router's state
+ * (there is none). Its tracing is not replicated: with a subscriber, the lane uses the router.
  */
 function runLayers(
   layers: RouterLayer[],
@@ -294,7 +295,7 @@ export function createHotWriteLane(app: NestExpressApplication, options: HotWrit
   // (unless the app has a `res.json` of its own).
   const laneResponse =
     expressApp.response.json === expressJson
-      ? (Object.create(expressApp.response, { json: { value: leanJson } }) as object)
+      ? (Object.create(expressApp.response, { json: { value: leanJson, writable: true, configurable: true } }) as object)
       : expressApp.response;
   // Built at the first request: Nest registers its routes when the app is initialised, after this is created.
   let lane: Lane | undefined;
