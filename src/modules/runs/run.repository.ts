@@ -125,7 +125,7 @@ export class RunRepository {
     id: number,
     change: { status?: RunStatus; endedAt?: number; name?: string; at: number },
     db: SqlExecutor = this.sql,
-  ): Promise<void> {
+  ): Promise<RunEntity | undefined> {
     const assignments = ['updated_at = ?'];
     const params: (string | number)[] = [change.at];
     if (change.status !== undefined) {
@@ -140,7 +140,8 @@ export class RunRepository {
       assignments.push('name = ?');
       params.push(change.name);
     }
-    await db.execute(`UPDATE runs SET ${assignments.join(', ')} WHERE id = ?`, [...params, id]);
+    // RETURNING: the caller answers with the run as stored without reading it again.
+    return db.queryOne<RunEntity>(`UPDATE runs SET ${assignments.join(', ')} WHERE id = ? RETURNING ${COLUMNS}`, [...params, id]);
   }
 
   async setLifecycle(id: number, stage: RunEntity['lifecycle_stage'], now: number): Promise<void> {

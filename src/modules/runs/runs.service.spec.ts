@@ -61,7 +61,7 @@ function fakeRunRepository() {
         row.ended_at = change.endedAt ?? row.ended_at;
         row.name = change.name ?? row.name;
       }
-      return Promise.resolve();
+      return Promise.resolve(row && { ...row });
     }),
     setLifecycle: jest.fn((runId: number, stage: RunEntity['lifecycle_stage'], now: number) => {
       const row = rows.find((candidate) => candidate.id === runId);

@@ -154,14 +154,22 @@ export class RunsService {
    */
   async update(publicId: string, change: { status?: RunStatus; endedAt?: number; name?: string }): Promise<RunEntity> {
     const target = await this.requireWritable(publicId);
-    await this.sql.transaction(async (tx) => {
-      await this.runs.update(target.id, { ...change, at: Date.now() }, tx);
-      if (change.name !== undefined) {
-        await this.runs.upsertTags(target.id, [{ key: RUN_NAME_TAG, value: change.name }], tx);
-      }
-    });
+    const at = Date.now();
+    // One statement needs no transaction (two round trips fewer on PostgreSQL); a new name also
+    // moves the name tag, so both go together.
+    const updated =
+      change.name === undefined
+        ? await this.runs.update(target.id, { ...change, at })
+        : await this.sql.transaction(async (tx) => {
+            const row = await this.runs.update(target.id, { ...change, at }, tx);
+            await this.runs.upsertTags(target.id, [{ key: RUN_NAME_TAG, value: change.name as string }], tx);
+            return row;
+          });
+    if (!updated) {
+      throw new NotFoundError('Run', publicId);
+    }
     this.changes.runChanged(target, change.name === undefined ? ['status'] : ['status', 'tags']);
-    return this.require(publicId);
+    return updated;
   }
 
   /** Moves a run (deleted or not) to the bin; it keeps its data until restored or purged. */
