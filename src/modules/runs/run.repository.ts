@@ -155,13 +155,16 @@ export class RunRepository {
 
   /** Sets tags (the last value of a repeated key wins). */
   async upsertTags(runId: number, tags: readonly { key: string; value: string }[], db: SqlExecutor = this.sql): Promise<void> {
-    for (const tag of tags) {
+    // The last value of a key wins, as if set one by one; one statement may not set a row twice.
+    const lastOfKey = new Map(tags.map((tag) => [tag.key, tag.value]));
+    for (const chunk of chunksOf([...lastOfKey])) {
       await db.execute(
-        'INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value',
-        [runId, tag.key, tag.value],
+        `INSERT INTO run_tags (run_id, key, value) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}
+         ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`,
+        chunk.flatMap(([key, value]) => [runId, key, value]),
       );
     }
-    this.sql.noteRowsWritten('run_tags', tags.length);
+    this.sql.noteRowsWritten('run_tags', lastOfKey.size);
   }
 
   /** Whether a tag was there to delete. */
