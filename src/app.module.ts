@@ -14,6 +14,7 @@ import { LoggedModelsModule } from './modules/logged-models/logged-models.module
 import { IdempotencyModule } from './modules/idempotency/idempotency.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { MlflowModule } from './modules/mlflow/mlflow.module.js';
+import { ModelRegistryModule } from './modules/model-registry/model-registry.module.js';
 import { ParamsModule } from './modules/params/params.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
 import { TelemetryModule } from './modules/telemetry/telemetry.module.js';
@@ -39,6 +40,7 @@ export class AppModule {
         LoggedModelsModule,
         ArtifactsModule,
         LiveModule,
+        ModelRegistryModule,
         // Last: its catch-all for unsupported MLflow routes must not shadow any other route.
         MlflowModule,
       ],

@@ -21,7 +21,29 @@ export class HttpError extends Error {
 
 class StaleSocketError extends Error {}
 
-export class HttpClient {
+/** What the workloads need of a client: one request at a time, answered with any status. */
+export abstract class Client {
+  abstract send(method: 'GET' | 'POST', path: string, body?: string): Promise<HttpResult>;
+
+  abstract close(): void;
+
+  /** A request that must answer 2xx; returns the body text. */
+  async expectOk(method: 'GET' | 'POST', path: string, body?: string): Promise<string> {
+    const result = await this.send(method, path, body);
+    const text = result.body.toString('utf8');
+    if (result.status < 200 || result.status >= 300) {
+      throw new HttpError(result.status, method, path, text);
+    }
+    return text;
+  }
+
+  async json<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const text = await this.expectOk(method, path, body === undefined ? undefined : JSON.stringify(body));
+    return (text.length === 0 ? {} : JSON.parse(text)) as T;
+  }
+}
+
+export class HttpClient extends Client {
   private readonly agent: http.Agent;
   private readonly hostname: string;
   private readonly port: number;
@@ -30,6 +52,7 @@ export class HttpClient {
     readonly baseUrl: string,
     maxSockets = 64,
   ) {
+    super();
     const url = new URL(baseUrl);
     this.hostname = url.hostname;
     this.port = Number(url.port);
@@ -76,23 +99,40 @@ export class HttpClient {
     });
   }
 
-  /** A request that must answer 2xx; returns the body text. */
-  async expectOk(method: 'GET' | 'POST', path: string, body?: string): Promise<string> {
-    const result = await this.send(method, path, body);
-    const text = result.body.toString('utf8');
-    if (result.status < 200 || result.status >= 300) {
-      throw new HttpError(result.status, method, path, text);
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/**
+ * Several replicas of one server behind the simplest load balancer: each request goes to the
+ * next replica in turn, whoever sends it, over that replica's own keep-alive connections. Per
+ * request rather than per client, so even one sequential client (the read workloads) uses
+ * every replica; a read may reach another replica than the write before it, which is fine
+ * because they share one database.
+ */
+export class RoundRobinClient extends Client {
+  private readonly replicas: HttpClient[];
+  private next = 0;
+
+  constructor(baseUrls: readonly string[], maxSocketsEach = 64) {
+    super();
+    if (baseUrls.length === 0) {
+      throw new Error('RoundRobinClient needs at least one replica');
     }
-    return text;
+    this.replicas = baseUrls.map((url) => new HttpClient(url, maxSocketsEach));
   }
 
-  async json<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const text = await this.expectOk(method, path, body === undefined ? undefined : JSON.stringify(body));
-    return (text.length === 0 ? {} : JSON.parse(text)) as T;
+  send(method: 'GET' | 'POST', path: string, body?: string): Promise<HttpResult> {
+    const replica = this.replicas[this.next];
+    this.next = (this.next + 1) % this.replicas.length;
+    return replica.send(method, path, body);
   }
 
   close(): void {
-    this.agent.destroy();
+    for (const replica of this.replicas) {
+      replica.close();
+    }
   }
 }
 

@@ -2,10 +2,14 @@
 // mlflow-go-backend, side by side, on SQLite and on PostgreSQL, with one load generator speaking
 // MLflow's REST API to all of them, plus the raw SQLite and bare HTTP ceilings, in one run
 // (issue #6). Prints one table, writes JSON, Markdown and a PNG chart under bench/results/,
-// and profiles entrenar (node --cpu-prof) on the workloads where it misses a target.
+// and profiles entrenar (node --cpu-prof) on the workloads where it misses a target. On
+// PostgreSQL it also runs entrenar as two replicas on one database behind a round-robin client
+// (entrenar-2x, issue #16): how ingestion and chatty logging scale with processes on this machine.
 //
 // Settings (environment):
-//   BENCH_SERVERS        entrenar,mlflow,fasttrackml,mlflow-go   which servers
+//   BENCH_SERVERS        entrenar,entrenar-2x,mlflow,fasttrackml,mlflow-go   which servers
+//                             (entrenar-2x runs on PostgreSQL only, and by default whenever
+//                             BENCH_DATABASES includes postgres)
 //   BENCH_DATABASES      sqlite,postgres                          which databases
 //   BENCH_WARMUP_SECONDS 2    warm-up of each throughput workload (not counted)
 //   BENCH_SECONDS        8    measured time of each throughput workload (1-3)
@@ -26,17 +30,17 @@ import { bareHttpCeiling, rawPostgresRowsPerSecond, rawSqliteRowsPerSecond } fro
 import { analyseProfile, nowMicros, ProfileWindow, WindowProfile } from './profile.js';
 import { buildTable, Ceilings, chartData, checkTargets, renderMarkdown, renderTargets, renderText, TargetCheck } from './report.js';
 import { ALL_WORKLOADS, runServer, ServerResult, WorkloadName } from './run-server.js';
-import { DatabaseKind, SERVER_LABELS, ServerId } from './servers.js';
+import { DatabaseKind, SERVER_LABELS, ServerId, unsupported } from './servers.js';
 import { ensurePeerEnvironment, PeerEnvironment } from './venv.js';
 import { Settings } from './workloads.js';
 
-const ALL_SERVERS: ServerId[] = ['entrenar', 'mlflow', 'fasttrackml', 'mlflow-go'];
+const ALL_SERVERS: ServerId[] = ['entrenar', 'entrenar-2x', 'mlflow', 'fasttrackml', 'mlflow-go'];
 const ALL_DATABASES: DatabaseKind[] = ['sqlite', 'postgres'];
 
-function list<T extends string>(name: string, allowed: readonly T[]): T[] {
+function list<T extends string>(name: string, allowed: readonly T[], fallback: readonly T[] = allowed): T[] {
   const raw = process.env[name];
   if (!raw) {
-    return [...allowed];
+    return [...fallback];
   }
   const items = raw.split(',').map((item) => item.trim());
   const bad = items.filter((item) => !allowed.includes(item as T));
@@ -67,8 +71,13 @@ const settings: Settings = {
   churnClients: 4,
   seedClients: 4,
 };
-const servers = list('BENCH_SERVERS', ALL_SERVERS);
 const databases = list('BENCH_DATABASES', ALL_DATABASES);
+// The replicas need PostgreSQL: by default they run when it is among the databases.
+const servers = list(
+  'BENCH_SERVERS',
+  ALL_SERVERS,
+  ALL_SERVERS.filter((server) => databases.some((database) => !unsupported(server, database))),
+);
 const profileMode = list('BENCH_PROFILE', ['auto', 'all', 'off'] as const)[0];
 
 /** 1-minute load average every 10 s: how busy the machine was (other engineers share it). */
@@ -232,6 +241,12 @@ async function main(): Promise<void> {
   const results: ServerResult[] = [];
   for (const database of databases) {
     for (const server of servers) {
+      const why = unsupported(server, database);
+      if (why) {
+        // No result at all: the report leaves the column out of this database's table.
+        console.log(`\n=== ${SERVER_LABELS[server]} on ${database}: skipped, ${why}`);
+        continue;
+      }
       console.log(`\n=== ${SERVER_LABELS[server]} on ${database}`);
       if (database === 'postgres' && !postgres.url) {
         results.push({ server, database, skipped: postgres.error ?? 'no PostgreSQL' });

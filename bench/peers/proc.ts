@@ -56,11 +56,12 @@ export function isAlive(pid: number): boolean {
 }
 
 /**
- * Watches the process tree under `rootPid`: its descendants, plus any process left in the
+ * Watches the process tree under the root pid: its descendants, plus any process left in the
  * root's session after its parent died (the root is spawned detached, so it leads a session;
  * MLflow's multiprocessing resource tracker, for one, is re-parented to init). Membership is
  * refreshed from a full /proc scan every second; the RSS of the known members is summed every
- * 100 ms, and the peak of that sum is kept.
+ * 100 ms, and the peak of that sum is kept. Several roots (replicas of one server) make one
+ * tree: the peak of their summed RSS, not the sum of peaks reached at different times.
  */
 export class ProcessTree {
   private readonly members = new Set<number>();
@@ -68,9 +69,13 @@ export class ProcessTree {
   private peakPss = 0;
   private readonly scanTimer: NodeJS.Timeout;
   private readonly sampleTimer: NodeJS.Timeout;
+  private readonly rootPids: readonly number[];
 
-  constructor(private readonly rootPid: number) {
-    this.members.add(rootPid);
+  constructor(roots: number | readonly number[]) {
+    this.rootPids = typeof roots === 'number' ? [roots] : roots;
+    for (const pid of this.rootPids) {
+      this.members.add(pid);
+    }
     this.scan();
     this.scanTimer = setInterval(() => this.scan(), 1000);
     this.sampleTimer = setInterval(() => this.sample(), 100);
@@ -105,11 +110,12 @@ export class ProcessTree {
     const stats = allPids()
       .map((pid) => readStat(pid))
       .filter((stat): stat is ProcStat => stat !== undefined);
-    const rootSession = stats.find((stat) => stat.pid === this.rootPid)?.session;
+    // Sessions led by a root (a detached spawn): their processes are members even once re-parented.
+    const rootSessions = new Set(stats.filter((stat) => this.rootPids.includes(stat.pid) && stat.session === stat.pid).map((s) => s.pid));
     const children = new Map<number, number[]>();
     for (const stat of stats) {
       children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), stat.pid]);
-      if (rootSession !== undefined && rootSession === this.rootPid && stat.session === rootSession) {
+      if (rootSessions.has(stat.session)) {
         this.members.add(stat.pid);
       }
     }

@@ -3,7 +3,7 @@
 import { fmt } from '../support.js';
 import type { BareHttpCeiling } from './ceilings.js';
 import { failed, Outcome, ServerResult } from './run-server.js';
-import { DatabaseKind, SERVER_LABELS, ServerId } from './servers.js';
+import { DatabaseKind, isEntrenar, REPLICAS, SERVER_LABELS, ServerId, unsupported } from './servers.js';
 import { HISTORY_PAGE, SeedFigures } from './workloads.js';
 
 export interface Ceilings {
@@ -194,7 +194,7 @@ export const METRICS: MetricRow[] = [
     unit: 'ms',
     better: 'lower',
     digits: 1,
-    figure: (r) => (r.server === 'entrenar' ? from(r.series, (v) => ({ value: v.p50Ms, note: v.note })) : { note: 'no such endpoint' }),
+    figure: (r) => (isEntrenar(r.server) ? from(r.series, (v) => ({ value: v.p50Ms, note: v.note })) : { note: 'no such endpoint' }),
   },
   {
     id: 'series-p95',
@@ -202,7 +202,7 @@ export const METRICS: MetricRow[] = [
     unit: 'ms',
     better: 'lower',
     digits: 1,
-    figure: (r) => (r.server === 'entrenar' ? from(r.series, (v) => ({ value: v.p95Ms, note: v.note })) : { note: 'no such endpoint' }),
+    figure: (r) => (isEntrenar(r.server) ? from(r.series, (v) => ({ value: v.p95Ms, note: v.note })) : { note: 'no such endpoint' }),
   },
   {
     id: 'peak-rss',
@@ -343,9 +343,34 @@ export interface Table {
   notes: string[];
 }
 
+/** The peers entrenar is compared with ("vs X"): everyone but entrenar itself, single or replicated. */
+function peersOf(servers: ServerId[]): ServerId[] {
+  return servers.filter((s) => !isEntrenar(s));
+}
+
+/** The throughput rows where replicas may add capacity: the "×2 replicas vs 1" line. */
+const SCALING_ROWS = ['ingestion', 'chatty', 'churn'];
+
+/** "entrenar ×2 replicas vs 1: ingestion 1.40×, …" (> 1×: the replicas do more), if both ran. */
+function scalingLine(results: ServerResult[], database: DatabaseKind): string | undefined {
+  const single = resultOf(results, database, 'entrenar');
+  const replicated = resultOf(results, database, 'entrenar-2x');
+  if (!single || !replicated || single.skipped || replicated.skipped) {
+    return undefined;
+  }
+  const parts = SCALING_ROWS.map((id) => {
+    const row = metric(id);
+    const ratio = advantage(row.better, row.figure(replicated).value, row.figure(single).value);
+    return `${id} ${ratio === undefined ? 'n/a' : `${fmt(ratio, 2)}×`}`;
+  });
+  return `×${REPLICAS} replicas vs 1 (above 1×: ${REPLICAS} processes on one database do more than one): ${parts.join(', ')}`;
+}
+
 /** One database's table: a row per figure, a column per server, the ratios, the ceilings. */
-export function buildTable(results: ServerResult[], ceilings: Ceilings, database: DatabaseKind, servers: ServerId[]): Table {
-  const peers = servers.filter((s) => s !== 'entrenar');
+export function buildTable(results: ServerResult[], ceilings: Ceilings, database: DatabaseKind, allServers: ServerId[]): Table {
+  // A server that cannot run on this database (the replicas on SQLite) gets no column here.
+  const servers = allServers.filter((s) => !unsupported(s, database));
+  const peers = peersOf(servers);
   const header = [
     'figure',
     'unit',
@@ -355,6 +380,13 @@ export function buildTable(results: ServerResult[], ceilings: Ceilings, database
     'vs ceiling',
   ];
   const notes: string[] = [];
+  const scaling = scalingLine(results, database);
+  if (scaling) {
+    notes.push(scaling);
+  }
+  for (const server of allServers.filter((s) => unsupported(s, database))) {
+    notes.push(`${SERVER_LABELS[server]}: not run on ${database}: ${unsupported(server, database) ?? ''}.`);
+  }
   const rows: string[][] = [];
   for (const server of servers) {
     const result = resultOf(results, database, server);
@@ -444,7 +476,7 @@ const CHART_ROWS: [string, string][] = [
 
 /** The main ratios, for bench/peers/chart.py: entrenar's advantage over each peer per workload. */
 export function chartData(results: ServerResult[], databases: DatabaseKind[], servers: ServerId[], title: string): ChartData {
-  const peers = servers.filter((s) => s !== 'entrenar');
+  const peers = peersOf(servers);
   return {
     title,
     workloads: CHART_ROWS.map(([, label]) => label),

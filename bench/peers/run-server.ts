@@ -1,7 +1,7 @@
 // One server, one database: start it fresh, run workloads 1-5 in order, measure its footprint
 // (workload 6), stop it. A workload that fails is recorded with its error; the rest still run.
-import { HttpClient } from './http-client.js';
-import { DatabaseKind, ServerId, startServer, StartOptions } from './servers.js';
+import { Client, HttpClient, RoundRobinClient } from './http-client.js';
+import { DatabaseKind, isEntrenar, ServerId, startServer, StartOptions } from './servers.js';
 import {
   chatty,
   churn,
@@ -89,7 +89,9 @@ export async function runServer(
     return { server: id, database, skipped: `could not start: ${error instanceof Error ? error.message : String(error)}` };
   }
   const result: ServerResult = { server: id, database, command: server.describe };
-  const http = new HttpClient(server.url, settings.chattyClients + settings.ingestionClients + 8);
+  // Each replica may get every concurrent client at once, so each gets the full socket budget.
+  const sockets = settings.chattyClients + settings.ingestionClients + 8;
+  const http: Client = server.urls.length > 1 ? new RoundRobinClient(server.urls, sockets) : new HttpClient(server.urls[0], sockets);
   const api = new MlflowApi(http);
   let pointsStored = 0;
   const wants = (name: WorkloadName) => workloads.includes(name);
@@ -138,7 +140,7 @@ export async function runServer(
         return outcome;
       });
     }
-    if (wants('series') && id === 'entrenar' && historyRun !== undefined) {
+    if (wants('series') && isEntrenar(id) && historyRun !== undefined) {
       const runId = historyRun;
       result.series = await attempt('  /series', () => series(http, settings, runId, phase));
     }

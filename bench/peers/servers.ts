@@ -7,21 +7,38 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { freePort, startEntrenar } from '../support.js';
+import { freePort, ServerProcess, startEntrenar } from '../support.js';
 import { HttpClient } from './http-client.js';
 import type { DirectDatabase } from './mlflow-store.js';
 import { ProcessTree } from './proc.js';
 import type { PeerEnvironment } from './venv.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
-export type ServerId = 'entrenar' | 'mlflow' | 'fasttrackml' | 'mlflow-go';
+export type ServerId = 'entrenar' | 'entrenar-2x' | 'mlflow' | 'fasttrackml' | 'mlflow-go';
 
 export const SERVER_LABELS: Record<ServerId, string> = {
   entrenar: 'entrenar',
+  'entrenar-2x': 'entrenar ×2 replicas',
   mlflow: 'MLflow',
   fasttrackml: 'FastTrackML',
   'mlflow-go': 'mlflow-go-backend',
 };
+
+/** How many entrenar processes share one database in `entrenar-2x`. */
+export const REPLICAS = 2;
+
+/** entrenar itself, one process or several replicas of it. */
+export function isEntrenar(id: ServerId): boolean {
+  return id === 'entrenar' || id === 'entrenar-2x';
+}
+
+/**
+ * Why `id` cannot run on `database`, if it cannot: replicas share a database server, and a
+ * SQLite file is one process's to write (a second one would only queue behind its lock).
+ */
+export function unsupported(id: ServerId, database: DatabaseKind): string | undefined {
+  return id === 'entrenar-2x' && database === 'sqlite' ? 'replicas run on PostgreSQL only (a SQLite file has one writer)' : undefined;
+}
 
 export interface StartOptions {
   database: DatabaseKind;
@@ -36,7 +53,9 @@ export interface StartOptions {
 
 export interface StartedServer {
   id: ServerId;
-  url: string;
+  /** One URL per process answering the API (several for replicas: the client spreads requests over them). */
+  urls: string[];
+  /** Every process of the server (all replicas), for memory and stopping. */
   tree: ProcessTree;
   /** Bytes the database holds now: SQLite files after a WAL checkpoint, or the PostgreSQL database size. */
   databaseBytes(): Promise<number>;
@@ -166,28 +185,46 @@ export class ScratchDatabase {
   }
 }
 
-async function startEntrenarServer(options: StartOptions): Promise<StartedServer> {
-  const scratch = options.database === 'postgres' ? await ScratchDatabase.create(requireAdmin(options), 'entrenar') : undefined;
+/**
+ * entrenar on a fresh database: one process, or `replicas` processes on one PostgreSQL database.
+ * Replicas start one after the other so that only the first runs the migrations (the others
+ * find them applied), as a rolling deployment would.
+ */
+async function startEntrenarServer(id: ServerId, options: StartOptions, replicas: number): Promise<StartedServer> {
+  if (replicas > 1 && options.database !== 'postgres') {
+    throw new Error(unsupported(id, options.database) ?? 'replicas need PostgreSQL');
+  }
+  const scratch = options.database === 'postgres' ? await ScratchDatabase.create(requireAdmin(options), id) : undefined;
   const args = scratch ? ['--database-url', scratch.url('postgres')] : [];
+  const processes: ServerProcess[] = [];
+  const stopProcesses = async () => {
+    for (const server of processes) {
+      await server.stop();
+    }
+  };
   try {
-    const server = await startEntrenar(args, { env: options.env, nodeArgs: options.nodeArgs });
-    const tree = new ProcessTree(server.child.pid ?? 0);
-    const sqliteFile = path.join(server.dataDir, 'entrenar.db');
+    for (let index = 0; index < replicas; index++) {
+      processes.push(await startEntrenar(args, { env: options.env, nodeArgs: options.nodeArgs }));
+    }
+    const tree = new ProcessTree(processes.map((server) => server.child.pid ?? 0));
+    const sqliteFile = path.join(processes[0].dataDir, 'entrenar.db');
     const databaseBytes = () => (scratch ? scratch.bytes() : Promise.resolve(sqliteFilesBytes(sqliteFile)));
+    const command = `entrenar server --data-dir <tmp>${scratch ? ' --database-url postgres://…' : ''}`;
     return {
-      id: 'entrenar',
-      url: server.url,
+      id,
+      urls: processes.map((server) => server.url),
       tree,
       databaseBytes,
       baselineBytes: await databaseBytes(),
-      describe: `entrenar server --data-dir <tmp>${scratch ? ' --database-url postgres://…' : ''}`,
+      describe: replicas > 1 ? `${replicas} × ${command} (one database; round robin per request)` : command,
       stop: async () => {
-        await server.stop();
+        await stopProcesses();
         await tree.stop(1000);
         await scratch?.drop();
       },
     };
   } catch (error) {
+    await stopProcesses();
     await scratch?.drop();
     throw error;
   }
@@ -247,7 +284,7 @@ async function startPeer(
     const databaseBytes = () => (scratch ? scratch.bytes() : Promise.resolve(sqliteFilesBytes(sqliteFile)));
     return {
       id,
-      url,
+      urls: [url],
       tree,
       databaseBytes,
       baselineBytes: await databaseBytes(),
@@ -272,7 +309,9 @@ export function startServer(id: ServerId, options: StartOptions): Promise<Starte
   const pathEnv = { PATH: `${peers.bin}${path.delimiter}${process.env.PATH ?? ''}` };
   switch (id) {
     case 'entrenar':
-      return startEntrenarServer(options);
+      return startEntrenarServer(id, options, 1);
+    case 'entrenar-2x':
+      return startEntrenarServer(id, options, REPLICAS);
     case 'mlflow':
       // `mlflow server` as its docs show it: SQL backend store, artifacts proxied to a local
       // folder, the default 4 uvicorn workers. Like every server here it logs no line per

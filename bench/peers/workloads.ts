@@ -2,7 +2,7 @@
 // server under test serves, so that one client drives all of them the same way.
 import { randomUUID } from 'node:crypto';
 import { percentile } from '../support.js';
-import { closedLoop, HttpClient, HttpError, LoopStats, timedRepeats } from './http-client.js';
+import { Client, closedLoop, HttpError, LoopStats, timedRepeats } from './http-client.js';
 import { DirectDatabase, insertHistory, insertSearchRuns, StepRange } from './mlflow-store.js';
 import { MLFLOW_API } from './servers.js';
 
@@ -100,7 +100,7 @@ function random(seed: number): () => number {
 }
 
 export class MlflowApi {
-  constructor(readonly http: HttpClient) {}
+  constructor(readonly http: Client) {}
 
   async createExperiment(name: string): Promise<string> {
     const body = await this.http.json<{ experiment_id: string }>('POST', `${MLFLOW_API}/experiments/create`, { name });
@@ -471,7 +471,7 @@ export async function search(
 }
 
 /** entrenar's chart endpoint on the history metric: N=1000 buckets of the whole series. */
-export async function series(http: HttpClient, settings: Settings, runId: string, phase: PhaseHook): Promise<SeriesResult> {
+export async function series(http: Client, settings: Settings, runId: string, phase: PhaseHook): Promise<SeriesResult> {
   const path = `/api/v1/runs/${runId}/metrics/${HISTORY_KEY}/series?points=${SERIES_POINTS}`;
   const probe = await http.send('GET', path);
   if (probe.status === 404) {

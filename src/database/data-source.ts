@@ -9,6 +9,7 @@ import { IdempotencyKeys1795766400400 } from './migrations/1795766400400-Idempot
 import { MetricRollups1795766400500 } from './migrations/1795766400500-MetricRollups.js';
 import { ArtifactBlobs1795766400200 } from './migrations/1795766400200-ArtifactBlobs.js';
 import { MultipartUploads1795766400600 } from './migrations/1795766400600-MultipartUploads.js';
+import { ModelRegistry1795766400700 } from './migrations/1795766400700-ModelRegistry.js';
 import { LoggedModels1795766400800 } from './migrations/1795766400800-LoggedModels.js';
 
 /** In order; listed rather than globbed so the build and the ESM loader agree on what exists. */
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   IdempotencyKeys1795766400400,
   MetricRollups1795766400500,
   MultipartUploads1795766400600,
+  ModelRegistry1795766400700,
   LoggedModels1795766400800,
 ];
 

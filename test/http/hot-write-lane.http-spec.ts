@@ -1,5 +1,5 @@
 import { CallHandler, CanActivate, ExecutionContext, ForbiddenException, NestInterceptor } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { factories } from '../support/factories.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
@@ -414,5 +414,96 @@ describe('the hot write lane runs the app’s guards, interceptors and idempoten
       outcomes.push([first.body, replay.body, conflict.body]);
     }
     expect(outcomes[0]).toEqual(outcomes[1]);
+  });
+});
+
+/**
+ * Parity of the whole answer: the lane writes JSON responses itself (src/http/hot-write-lane.ts,
+ * `leanJson`) and runs the app's middleware without Express's router, so every header (name,
+ * case, order, value), the status and the body must be what the normal path sends: for the four
+ * routes, with and without an Origin (CORS on) and an Idempotency-Key, for a write that succeeds
+ * and one that fails.
+ */
+describe('the hot write lane sends the same status, headers and body as the normal path', () => {
+  let withLane: TestApp;
+  let withoutLane: TestApp;
+  const runs = new Map<TestApp, string>();
+
+  beforeAll(async () => {
+    withLane = await startTestApp({ cors: true });
+    withoutLane = await startTestApp({ cors: true, disableHotWriteLane: true });
+    for (const server of [withLane, withoutLane]) {
+      runs.set(server, (await factories(server.http).runningRun()).id);
+    }
+  });
+  afterAll(async () => {
+    await withLane.close();
+    await withoutLane.close();
+  });
+
+  const RUN = '<run>';
+  const routes = [
+    { name: 'v1 point', path: `/api/v1/runs/${RUN}/metrics`, body: '{"key":"h","step":1,"value":1,"timestamp":1700000000000}' },
+    {
+      name: 'v1 batch',
+      path: `/api/v1/runs/${RUN}/metrics/batch`,
+      body: '{"metrics":[{"key":"h","step":1,"value":1,"timestamp":1700000000000}]}',
+    },
+    {
+      name: 'MLflow log-metric',
+      path: '/api/2.0/mlflow/runs/log-metric',
+      body: `{"run_id":"${RUN}","key":"h","value":1,"timestamp":1,"step":1}`,
+    },
+    {
+      name: 'MLflow log-batch',
+      path: '/api/2.0/mlflow/runs/log-batch',
+      body: `{"run_id":"${RUN}","metrics":[{"key":"h","value":1,"timestamp":1,"step":1}]}`,
+    },
+  ];
+  const variants = [
+    { what: 'a write', headers: {} },
+    { what: 'a cross-origin write', headers: { Origin: 'https://app.example' } },
+    { what: 'an idempotent write', headers: { 'Idempotency-Key': 'KEY' } },
+    { what: 'a write to an unknown run', headers: {}, run: 'run-does-not-exist' },
+    { what: 'a cross-origin write to an unknown run', headers: { Origin: 'https://app.example' }, run: 'run-does-not-exist' },
+  ];
+  const cases = routes.flatMap((route) => variants.map((variant) => [`${route.name}: ${variant.what}`, route, variant] as const));
+  let keys = 0;
+
+  /** The answer as sent: status, raw headers in order (Date and X-Request-Id values blanked), body. */
+  function send(server: TestApp, path: string, body: string, headers: Record<string, string>) {
+    return new Promise<{ status: number; headers: string[]; body: string }>((resolve, reject) => {
+      const request = http.request(
+        `${server.url}${path}`,
+        { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            const raw = response.rawHeaders.map((value, index) =>
+              index % 2 === 1 && /^(date|x-request-id)$/i.test(response.rawHeaders[index - 1]) ? '<varies>' : value,
+            );
+            resolve({ status: response.statusCode ?? 0, headers: raw, body: Buffer.concat(chunks).toString('utf8') });
+          });
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+  }
+
+  it.each(cases)('%s', async (_name, route, variant) => {
+    const answers = [];
+    const key = `parity-${++keys}`;
+    for (const server of [withLane, withoutLane]) {
+      const runId = runs.get(server) ?? '';
+      const run = variant.run ?? runId;
+      const headers = Object.fromEntries(Object.entries(variant.headers).map(([name, value]) => [name, value === 'KEY' ? key : value]));
+      const answer = await send(server, route.path.replace(RUN, run), route.body.replace(RUN, run), headers);
+      answers.push({ ...answer, body: answer.body.replaceAll(runId, RUN) });
+    }
+    expect(answers[0].status).toBe(variant.run === undefined ? (route.name.startsWith('v1') ? 201 : 200) : 404);
+    expect(answers[0].headers).toContain('application/json; charset=utf-8');
+    expect(answers[0]).toEqual(answers[1]);
   });
 });

@@ -225,6 +225,37 @@ describe('MLflow runs and metrics API over HTTP (/api/2.0/mlflow/runs, /metrics)
       ]);
     });
 
+    it('answers with the run exactly as runs/get then reads it, whatever the tag keys and repeats', async () => {
+      const created = await mlflow.createRun(experimentId, {
+        tags: [
+          { key: 'zeta', value: '1' },
+          { key: 'Zeta', value: '2' },
+          { key: 'a/b', value: '3' },
+          { key: 'a b', value: '4' },
+          { key: '_under', value: '5' },
+          { key: 'a-b', value: '6' },
+          { key: '0num', value: '7' },
+          { key: 'zeta', value: 'last wins' },
+          { key: 'mlflow.user', value: 'ada' },
+        ],
+      });
+      const read = await mlflow.getRun(created.info.run_id);
+      expect(created).toEqual(read);
+      // Byte order, not a locale's (which would put "_under" and "Zeta" elsewhere).
+      expect(read.data.tags?.map((tag) => tag.key)).toEqual([
+        '0num',
+        'Zeta',
+        '_under',
+        'a b',
+        'a-b',
+        'a/b',
+        'mlflow.runName',
+        'mlflow.user',
+        'zeta',
+      ]);
+      expect(read.data.tags?.find((tag) => tag.key === 'zeta')?.value).toBe('last wins');
+    });
+
     it('answers 400 INVALID_PARAMETER_VALUE in a deleted experiment and 404 in an unknown one, creating nothing', async () => {
       const experiment = await mlflow.createExperiment();
       await mlflow.post('experiments/delete', { experiment_id: experiment }).expect(200);

@@ -362,12 +362,12 @@ describe("MLflow's transport rules over HTTP", () => {
 
   describe('unsupported MLflow features', () => {
     it.each<[string, string, RegExp]>([
-      ['POST', `${MLFLOW_API}/registered-models/create`, /model registry/],
-      ['GET', `${MLFLOW_API}/model-versions/get`, /model registry/],
+      ['POST', `${MLFLOW_API}/webhooks`, /webhooks/],
+      ['GET', `${MLFLOW_API}/prompts/search`, /prompt registry/],
       ['POST', '/api/3.0/mlflow/traces', /tracing/],
       ['GET', '/api/3.0/mlflow/traces/tr-123', /tracing/],
       ['POST', `${MLFLOW_API}/traces`, /tracing/],
-      ['POST', `${MLFLOW_AJAX_API}/registered-models/search`, /model registry/],
+      ['POST', `${MLFLOW_AJAX_API}/scorers/list`, /GenAI scorers/],
       ['POST', `${MLFLOW_API}/experiments/search-datasets`, /dataset search/],
     ])('%s %s answers 501 NOT_IMPLEMENTED naming the feature', async (method, url, feature) => {
       const response = method === 'GET' ? await server.http().get(url) : await server.http().post(url).send({ name: 'x' });

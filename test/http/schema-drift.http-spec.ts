@@ -6,6 +6,12 @@ import type { ArtifactEntity } from '../../src/modules/artifacts/entities/artifa
 import type { MultipartUploadEntity, MultipartUploadPartEntity } from '../../src/modules/artifacts/entities/multipart-upload.entity.js';
 import type { ExperimentEntity, ExperimentTagEntity } from '../../src/modules/experiments/entities/experiment.entity.js';
 import type { IdempotencyKeyEntity } from '../../src/modules/idempotency/entities/idempotency-key.entity.js';
+import type { ModelVersionEntity, ModelVersionTagEntity } from '../../src/modules/model-registry/entities/model-version.entity.js';
+import type {
+  RegisteredModelAliasEntity,
+  RegisteredModelEntity,
+  RegisteredModelTagEntity,
+} from '../../src/modules/model-registry/entities/registered-model.entity.js';
 import type { MetricPointEntity, MetricRollupEntity, MetricSeriesEntity } from '../../src/modules/metrics/entities/metric.entity.js';
 import type {
   LoggedModelArtifactEntity,
@@ -150,6 +156,33 @@ const ROW_TYPES: Record<string, Record<string, string>> = {
     size_bytes: 'number',
     uploaded_at: 'number',
   }),
+  registered_models: rowType<RegisteredModelEntity>({
+    id: 'number',
+    name: 'text',
+    description: 'text | null',
+    user_id: 'text | null',
+    last_version: 'number',
+    created_at: 'number',
+    updated_at: 'number',
+  }),
+  registered_model_tags: rowType<RegisteredModelTagEntity>({ model_id: 'number', key: 'text', value: 'text' }),
+  registered_model_aliases: rowType<RegisteredModelAliasEntity>({ model_id: 'number', alias: 'text', version_id: 'number' }),
+  model_versions: rowType<ModelVersionEntity>({
+    id: 'number',
+    model_id: 'number',
+    version: 'number',
+    source: 'text',
+    storage_location: 'text',
+    run_id: 'text | null',
+    run_link: 'text | null',
+    description: 'text | null',
+    current_stage: 'text',
+    status: 'text',
+    user_id: 'text | null',
+    created_at: 'number',
+    updated_at: 'number',
+  }),
+  model_version_tags: rowType<ModelVersionTagEntity>({ version_id: 'number', key: 'text', value: 'text' }),
   logged_models: rowType<LoggedModelEntity>({
     model_id: 'text',
     experiment_id: 'number',

@@ -1,6 +1,7 @@
-"""MLflow features entrenar does not implement: traces and the model registry. Each call must
-fail with an MlflowException whose error code is NOT_IMPLEMENTED (HTTP 501 with a message that
-says so), not a crash, a 404 page or a hang, and must store nothing."""
+"""MLflow features entrenar does not implement: traces (logged models are covered by
+test_logged_models.py, the model registry by test_registry.py). Each call must fail with an
+MlflowException whose error code is NOT_IMPLEMENTED (HTTP 501 with a message that says so), not a
+crash, a 404 page or a hang, and must store nothing."""
 
 from __future__ import annotations
 
@@ -83,34 +84,3 @@ def test_a_traced_function_still_runs_and_its_export_is_answered_not_implemented
     assert trace_requests, "the client exported no trace"
     assert all(r.status == 501 for r in trace_requests), trace_requests
     assert tracking.server.is_healthy()
-
-
-# --- model registry ---------------------------------------------------------------------------
-
-
-def test_create_registered_model_is_not_implemented(tracking: Tracking) -> None:
-    assert_not_implemented(tracking, lambda: tracking.client.create_registered_model(tracking.unique("registry")))
-
-
-def test_registry_reads_are_not_implemented(tracking: Tracking) -> None:
-    assert_not_implemented(tracking, lambda: tracking.client.search_registered_models())
-    assert_not_implemented(tracking, lambda: tracking.client.get_registered_model("some-model"))
-
-
-def test_register_model_is_not_implemented(tracking: Tracking) -> None:
-    with mlflow.start_run() as run:
-        mlflow.log_text("weights", "model/weights.txt")
-
-    assert_not_implemented(
-        tracking, lambda: mlflow.register_model(f"runs:/{run.info.run_id}/model", tracking.unique("registered"))
-    )
-    assert set(tracking.seed.artifacts(run.info.run_id)) == {"model/weights.txt"}
-
-
-def test_create_model_version_is_not_implemented(tracking: Tracking) -> None:
-    run = tracking.client.create_run(tracking.new_experiment("unsupported-version"))
-
-    assert_not_implemented(
-        tracking,
-        lambda: tracking.client.create_model_version("some-model", f"runs:/{run.info.run_id}/model", run.info.run_id),
-    )

@@ -28,27 +28,35 @@ const RUN_LATEST_TIME = {
   sqlite: 'MAX(created_at, COALESCE(started_at, created_at), COALESCE(ended_at, created_at), COALESCE(last_activity_at, created_at))',
 } as const;
 
+/** What never changes about an experiment and addresses its runs' artifacts. */
+export type ExperimentAddress = Pick<ExperimentEntity, 'public_id' | 'artifact_location'>;
+
 @Injectable()
 export class ExperimentRepository {
-  /** internal id → public id; both are immutable, so entries never go stale. */
-  private readonly publicIds = new Map<number, string>();
+  /** internal id → public id and artifact location; all three never change, so entries never go stale. */
+  private readonly addresses = new Map<number, ExperimentAddress>();
 
   constructor(private readonly sql: SqlClient) {}
 
   async publicIdOf(id: number): Promise<string> {
-    let publicId = this.publicIds.get(id);
-    if (publicId === undefined) {
-      const row = await this.sql.queryOne<{ public_id: string }>('SELECT public_id FROM experiments WHERE id = ?', [id]);
+    return (await this.addressOf(id)).public_id;
+  }
+
+  /** The experiment's public id and artifact location (what a run's MLflow info shows), cached. */
+  async addressOf(id: number): Promise<ExperimentAddress> {
+    let address = this.addresses.get(id);
+    if (address === undefined) {
+      const row = await this.sql.queryOne<ExperimentAddress>('SELECT public_id, artifact_location FROM experiments WHERE id = ?', [id]);
       if (!row) {
         throw new Error(`experiment #${id} is missing`);
       }
-      publicId = row.public_id;
-      if (this.publicIds.size >= 100_000) {
-        this.publicIds.clear();
+      address = { public_id: row.public_id, artifact_location: row.artifact_location };
+      if (this.addresses.size >= 100_000) {
+        this.addresses.clear();
       }
-      this.publicIds.set(id, publicId);
+      this.addresses.set(id, address);
     }
-    return publicId;
+    return address;
   }
 
   /** Inserts the experiment, or reports that its name is taken (by an active or deleted one). */

@@ -5,7 +5,7 @@ import { DEFAULT_PAGE_SIZE, decodePageToken, isAfterCursor, pageOf } from '../..
 import { toRfc3339, toRfc3339OrNull } from '../../common/time.js';
 import { CreateExperimentDto, ExperimentListResponseDto, ExperimentResponseDto, ListExperimentsQueryDto } from './dto/experiment.dto.js';
 import { ExperimentEntity } from './entities/experiment.entity.js';
-import { ExperimentRepository, ExperimentRunStats } from './experiment.repository.js';
+import { ExperimentAddress, ExperimentRepository, ExperimentRunStats } from './experiment.repository.js';
 import { searchPage, searchWindow } from '../../common/search/search-page.js';
 import type { ExperimentSearchPage, ExperimentSearchRequest } from './search/experiment-search.js';
 import { parseExperimentFilter, parseExperimentOrderBy } from './search/experiment-search-grammar.js';
@@ -181,6 +181,11 @@ export class ExperimentsService {
   /** The public id of an experiment by internal id (public ids never change, so this is cached). */
   publicIdOf(id: number): Promise<string> {
     return this.experiments.publicIdOf(id);
+  }
+
+  /** Public id and artifact location of an experiment by internal id (cached: neither changes). */
+  addressOf(id: number): Promise<ExperimentAddress> {
+    return this.experiments.addressOf(id);
   }
 
   async list(query: ListExperimentsQueryDto): Promise<ExperimentListResponseDto> {

@@ -137,15 +137,53 @@ function unpackRollups(bytes: Buffer): Summary[] {
   return summaries;
 }
 
+/** A point with the id of its series. */
+interface SeriesPoint {
+  seriesId: number;
+  point: StoredPoint;
+}
+
+interface PendingAppend {
+  batch: SeriesPoint[];
+  resolve: (inserted: number) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Appends of at most this many points take part in group commits. Bigger batches (a training
+ * loop's log-batch) already fill a statement and run side by side on their own connections,
+ * which keeps more than one PostgreSQL backend busy.
+ */
+const GROUP_COMMIT_MAX_APPEND = 64;
+/** A group stops growing at this many points, so its statement stays short. */
+const GROUP_COMMIT_MAX_POINTS = 2_000;
+
+/** The next group from the waiting appends, oldest first, removed from `waiting`. */
+function takeGroup(waiting: PendingAppend[]): PendingAppend[] {
+  let points = 0;
+  let count = 0;
+  while (count < waiting.length && (count === 0 || points + waiting[count].batch.length <= GROUP_COMMIT_MAX_POINTS)) {
+    points += waiting[count].batch.length;
+    count++;
+  }
+  return waiting.splice(0, count);
+}
+
 /**
  * PostgreSQL: over the wire, so each operation is as few statements as it can be, and what the
  * server would otherwise decode row by row comes back already packed (JSON text, bytea).
  */
 export class PostgresMetricStore extends MetricStore {
+  /** Appends that are waiting for the group commit under way to finish (see `groupCommit`). */
+  private readonly waiting: PendingAppend[] = [];
+  private committing = false;
+
   /**
    * One statement does the whole append (points, series totals, latest point and
    * rollups, computed from the rows actually inserted), so a batch costs one round trip and
-   * is atomic on its own. Only series never seen before cost one more.
+   * is atomic on its own. Only series never seen before cost one more. Small appends made
+   * outside a transaction are committed together with the others that arrive meanwhile
+   * (`groupCommit`).
    */
   async appendPoints(runId: number, points: readonly StoredPoint[], outer?: SqlExecutor): Promise<number> {
     if (points.length === 0) {
@@ -153,11 +191,67 @@ export class PostgresMetricStore extends MetricStore {
     }
     const db = outer ?? this.sql;
     const local = await this.seriesIdsOf(runId, points, db, outer === undefined);
-    const ids = points.map((point) => local.get(point.key) as number);
-    const values = points.map((point) => (point.isNan ? 0 : point.value));
+    const batch: SeriesPoint[] = points.map((point) => ({ seriesId: local.get(point.key) as number, point }));
+    // Alone (not in a transaction), a failed statement left nothing behind and can run again:
+    // the strict form after a duplicate, either form after a lost deadlock. In a caller's
+    // transaction an error would abort the whole transaction, so only the tolerant form runs.
+    const alone = outer === undefined && !this.sql.inTransaction();
+    if (alone && batch.length <= GROUP_COMMIT_MAX_APPEND) {
+      return this.groupCommit(batch);
+    }
+    return this.appendStatement(batch, db, alone);
+  }
+
+  /**
+   * Group commit for chatty clients (one point per request, many requests at once): an append
+   * that arrives while another group's statement runs waits for it and then goes with every
+   * other append that arrived meanwhile, in one statement, so one round trip and one WAL flush
+   * serve them all. Nobody waits for company: with nothing under way an append runs at once.
+   * Each caller is answered only after the statement holding its points committed. If the
+   * shared statement fails (a duplicate point, a lost deadlock, anything), each append runs
+   * again alone, so each gets its own answer and its own exact count.
+   */
+  private groupCommit(batch: SeriesPoint[]): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.waiting.push({ batch, resolve, reject });
+      if (!this.committing) {
+        void this.commitWaitingGroups();
+      }
+    });
+  }
+
+  private async commitWaitingGroups(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.waiting.length > 0) {
+        const group = takeGroup(this.waiting);
+        if (group.length > 1) {
+          try {
+            await this.appendStatement(
+              group.flatMap((append) => append.batch),
+              this.sql,
+              true,
+              APPEND_POINTS_STRICT,
+            );
+            // The strict form stored every point, so each append's count is its size.
+            group.forEach((append) => append.resolve(append.batch.length));
+            continue;
+          } catch {
+            // Told apart below: each append on its own.
+          }
+        }
+        await Promise.all(group.map((append) => this.appendStatement(append.batch, this.sql, true).then(append.resolve, append.reject)));
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async appendStatement(batch: readonly SeriesPoint[], db: SqlExecutor, alone: boolean, onlyForm?: string): Promise<number> {
+    const values = batch.map(({ point }) => (point.isNan ? 0 : point.value));
     const rollups = rollupsOf(
-      points.map((point, index) => ({
-        seriesId: ids[index],
+      batch.map(({ seriesId, point }, index) => ({
+        seriesId,
         step: point.step,
         timestamp: point.timestamp,
         value: values[index],
@@ -165,20 +259,16 @@ export class PostgresMetricStore extends MetricStore {
       })),
     ).map(rollupParams);
     const params = [
-      ids,
-      points.map((point) => point.step),
-      points.map((point) => point.timestamp),
+      batch.map(({ seriesId }) => seriesId),
+      batch.map(({ point }) => point.step),
+      batch.map(({ point }) => point.timestamp),
       values,
-      points.map((point) => (point.isNan ? 1 : 0)),
+      batch.map(({ point }) => (point.isNan ? 1 : 0)),
       ...ROLLUP_FIELDS.map((field) => rollups.map((row) => row[field])),
-      points.length,
-      points.length,
+      batch.length,
+      batch.length,
     ];
-    // Alone (not in a transaction), a failed statement left nothing behind and can run again:
-    // the strict form after a duplicate, either form after a lost deadlock. In a caller's
-    // transaction an error would abort the whole transaction, so only the tolerant form runs.
-    const alone = outer === undefined && !this.sql.inTransaction();
-    let statement = alone ? APPEND_POINTS_STRICT : APPEND_POINTS_TOLERANT;
+    let statement = onlyForm ?? (alone ? APPEND_POINTS_STRICT : APPEND_POINTS_TOLERANT);
     for (let attempt = 1; ; attempt++) {
       try {
         const row = await db.queryOne<{ inserted: number; rollups: number }>(statement, params);
@@ -187,6 +277,9 @@ export class PostgresMetricStore extends MetricStore {
         return row?.inserted ?? 0;
       } catch (error) {
         const code = (error as { code?: unknown } | null)?.code;
+        if (onlyForm !== undefined) {
+          throw error;
+        }
         if (alone && code === '23505' && statement === APPEND_POINTS_STRICT) {
           statement = APPEND_POINTS_TOLERANT;
           continue;

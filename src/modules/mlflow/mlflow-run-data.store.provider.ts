@@ -7,8 +7,12 @@ import { MlflowRunDataStore } from './mlflow-run-data.store.js';
 import { PostgresMlflowRunDataStore } from './mlflow-run-data.store.postgres.js';
 import { SqliteMlflowRunDataStore } from './mlflow-run-data.store.sqlite.js';
 
-export const mlflowRunDataProvider = perDialectProvider(
+export const mlflowRunDataProvider = perDialectProvider<
   MlflowRunDataStore,
-  { sqlite: SqliteMlflowRunDataStore, postgres: PostgresMlflowRunDataStore },
-  [ParamRepository, RunRepository, MetricStore, RunInputRepository],
-);
+  [ParamRepository, RunRepository, MetricStore, RunInputRepository]
+>(MlflowRunDataStore, { sqlite: SqliteMlflowRunDataStore, postgres: PostgresMlflowRunDataStore }, [
+  ParamRepository,
+  RunRepository,
+  MetricStore,
+  RunInputRepository,
+]);

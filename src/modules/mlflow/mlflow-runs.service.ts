@@ -221,8 +221,9 @@ export class MlflowRunsService {
     }
     const userId = optionalString(fields, 'user_id') || tags.findLast((tag) => tag.key === USER_TAG)?.value || null;
     const startedAt = optionalInt64(fields, 'start_time');
-    const run = await inMlflowTerms(this.runsService.createStarted(experiment, { name, userId, startedAt, tags }));
-    return { run: await this.runJsonOf(run, experiment) };
+    const created = await inMlflowTerms(this.runsService.createStarted(experiment, { name, userId, startedAt, tags }));
+    // A new run holds only its tags: answered from what was written, not read back.
+    return { run: runJson(created.run, experiment, { metrics: [], params: [], tags: created.tags, inputs: [] }) };
   }
 
   async get(fields: MlflowFields): Promise<{ run: MlflowRun }> {
@@ -247,7 +248,7 @@ export class MlflowRunsService {
     const updated = await inMlflowTerms(
       this.runsService.update(runId, { status: status && RUN_STATUS[status], endedAt: endTime, name: runName }),
     );
-    return { run_info: runInfoJson(updated, await this.experimentsService.requireById(updated.experiment_id)) };
+    return { run_info: runInfoJson(updated, await this.experimentsService.addressOf(updated.experiment_id)) };
   }
 
   async delete(fields: MlflowFields): Promise<MlflowEmpty> {

@@ -30,8 +30,6 @@ export class MlflowServerController {
 /** Features of MLflow this server does not offer, by the first segments of their paths. */
 const UNSUPPORTED: readonly [prefix: string, feature: string][] = [
   ['runs/log-model', 'logged models (log_model)'],
-  ['registered-models', 'the model registry'],
-  ['model-versions', 'the model registry'],
   ['traces', 'tracing'],
   ['scorers', 'GenAI scorers'],
   ['gateway', 'the AI gateway'],

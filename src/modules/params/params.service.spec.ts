@@ -20,13 +20,18 @@ function fakeParamRepository() {
   const rows: ParamEntity[] = [];
   return {
     rows,
-    insertOrGet: jest.fn((param: ParamEntity) => {
-      const existing = rows.find((row) => row.run_id === param.run_id && row.key === param.key);
-      if (existing) {
-        return Promise.resolve({ stored: { ...existing }, created: false });
+    insertOrGetAll: jest.fn((params: readonly ParamEntity[]) => {
+      const stored = new Map<string, ParamEntity>();
+      const created = new Set<string>();
+      for (const param of params) {
+        const existing = rows.find((row) => row.run_id === param.run_id && row.key === param.key);
+        if (!existing) {
+          rows.push({ ...param });
+          created.add(param.key);
+        }
+        stored.set(param.key, { ...(existing ?? param) });
       }
-      rows.push({ ...param });
-      return Promise.resolve({ stored: { ...param }, created: true });
+      return Promise.resolve({ stored, created });
     }),
     listByRun: jest.fn((runId: number, page: { afterKey?: string; limit: number }) =>
       Promise.resolve(
@@ -102,7 +107,7 @@ describe('ParamsService.logParam', () => {
   it('stores a new param against the internal run id and answers it as given', async () => {
     const { service, params } = setup();
     await expect(service.logParam(ACTIVE_RUN, { key: 'lr', value: 0.001 })).resolves.toEqual({ key: 'lr', value: 0.001 });
-    expect(params.insertOrGet).toHaveBeenCalledWith({ run_id: 7001, key: 'lr', value: '0.001', value_type: 'number' }, undefined);
+    expect(params.insertOrGetAll).toHaveBeenCalledWith([{ run_id: 7001, key: 'lr', value: '0.001', value_type: 'number' }], undefined);
   });
 
   it('reports a new param to the change feed, and not the same one logged again', async () => {
@@ -167,13 +172,13 @@ describe('ParamsService.logParam', () => {
   it('answers NOT_FOUND for an unknown run, and stores nothing', async () => {
     const { service, params } = setup();
     expect(await errorOf(service.logParam('run-nope', { key: 'p', value: 1 }))).toBeInstanceOf(NotFoundError);
-    expect(params.insertOrGet).not.toHaveBeenCalled();
+    expect(params.insertOrGetAll).not.toHaveBeenCalled();
   });
 
   it('answers CONFLICT for a deleted run, and stores nothing', async () => {
     const { service, params } = setup();
     expect(await errorOf(service.logParam(DELETED_RUN, { key: 'p', value: 1 }))).toBeInstanceOf(ConflictError);
-    expect(params.insertOrGet).not.toHaveBeenCalled();
+    expect(params.insertOrGetAll).not.toHaveBeenCalled();
   });
 });
 
@@ -270,7 +275,13 @@ describe('ParamsService.storeParams (the write-once rule for every API)', () => 
         tx as never,
       ),
     ).resolves.toBe(1);
-    expect(params.insertOrGet).toHaveBeenLastCalledWith({ run_id: 7001, key: 'b', value: '2', value_type: 'string' }, tx);
+    expect(params.insertOrGetAll).toHaveBeenLastCalledWith(
+      [
+        { run_id: 7001, key: 'a', value: '1', value_type: 'string' },
+        { run_id: 7001, key: 'b', value: '2', value_type: 'string' },
+      ],
+      tx,
+    );
   });
 });
 
@@ -286,7 +297,7 @@ describe("ParamsService.logTextParam (MLflow's LogParam)", () => {
   it('refuses a deleted run before storing anything', async () => {
     const { service, params } = setup();
     expect(await errorOf(service.logTextParam(DELETED_RUN, { key: 'opt', value: 'adam' }))).toBeInstanceOf(ConflictError);
-    expect(params.insertOrGet).not.toHaveBeenCalled();
+    expect(params.insertOrGetAll).not.toHaveBeenCalled();
   });
 });
 

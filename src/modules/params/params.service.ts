@@ -102,16 +102,18 @@ export class ParamsService {
     comparison: ParamComparison,
     tx?: SqlExecutor,
   ): Promise<number> {
-    let created = 0;
-    for (const param of params) {
-      const encoded = encodeParamValue(param.value);
-      const result = await this.params.insertOrGet({ run_id: run.id, key: param.key, ...encoded }, tx);
-      const { stored } = result;
-      if (stored.value !== encoded.value || (comparison === 'typed' && stored.value_type !== encoded.value_type)) {
-        throw new ParamChangedError(run.public_id, param.key, stored.value, encoded.value, stored);
+    const encoded = params.map((param) => ({ key: param.key, ...encodeParamValue(param.value) }));
+    const result = await this.params.insertOrGetAll(
+      encoded.map((param) => ({ run_id: run.id, ...param })),
+      tx,
+    );
+    for (const param of encoded) {
+      const stored = result.stored.get(param.key) as ParamEntity;
+      if (stored.value !== param.value || (comparison === 'typed' && stored.value_type !== param.value_type)) {
+        throw new ParamChangedError(run.public_id, param.key, stored.value, param.value, stored);
       }
-      created += result.created ? 1 : 0;
     }
+    const created = result.created.size;
     return created;
   }
 

@@ -125,7 +125,7 @@ export class RunRepository {
     id: number,
     change: { status?: RunStatus; endedAt?: number; name?: string; at: number },
     db: SqlExecutor = this.sql,
-  ): Promise<void> {
+  ): Promise<RunEntity | undefined> {
     const assignments = ['updated_at = ?'];
     const params: (string | number)[] = [change.at];
     if (change.status !== undefined) {
@@ -140,7 +140,8 @@ export class RunRepository {
       assignments.push('name = ?');
       params.push(change.name);
     }
-    await db.execute(`UPDATE runs SET ${assignments.join(', ')} WHERE id = ?`, [...params, id]);
+    // RETURNING: the caller answers with the run as stored without reading it again.
+    return db.queryOne<RunEntity>(`UPDATE runs SET ${assignments.join(', ')} WHERE id = ? RETURNING ${COLUMNS}`, [...params, id]);
   }
 
   async setLifecycle(id: number, stage: RunEntity['lifecycle_stage'], now: number): Promise<void> {
@@ -154,13 +155,16 @@ export class RunRepository {
 
   /** Sets tags (the last value of a repeated key wins). */
   async upsertTags(runId: number, tags: readonly { key: string; value: string }[], db: SqlExecutor = this.sql): Promise<void> {
-    for (const tag of tags) {
+    // The last value of a key wins, as if set one by one; one statement may not set a row twice.
+    const lastOfKey = new Map(tags.map((tag) => [tag.key, tag.value]));
+    for (const chunk of chunksOf([...lastOfKey])) {
       await db.execute(
-        'INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value',
-        [runId, tag.key, tag.value],
+        `INSERT INTO run_tags (run_id, key, value) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}
+         ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`,
+        chunk.flatMap(([key, value]) => [runId, key, value]),
       );
     }
-    this.sql.noteRowsWritten('run_tags', tags.length);
+    this.sql.noteRowsWritten('run_tags', lastOfKey.size);
   }
 
   /** Whether a tag was there to delete. */

@@ -61,7 +61,7 @@ function fakeRunRepository() {
         row.ended_at = change.endedAt ?? row.ended_at;
         row.name = change.name ?? row.name;
       }
-      return Promise.resolve();
+      return Promise.resolve(row && { ...row });
     }),
     setLifecycle: jest.fn((runId: number, stage: RunEntity['lifecycle_stage'], now: number) => {
       const row = rows.find((candidate) => candidate.id === runId);
@@ -497,24 +497,32 @@ describe('RunsService.listForExperiment', () => {
 describe("RunsService.createStarted (MLflow's CreateRun)", () => {
   it('creates a running run with its tags, the name tag holding the name', async () => {
     const { service, runs, changes } = setup();
-    const run = await service.createStarted(EXPERIMENT, {
+    const { run, tags } = await service.createStarted(EXPERIMENT, {
       name: 'baseline',
       userId: 'ada',
       startedAt: 1_700_000_000_123,
       tags: [
-        { key: 'team', value: 'vision' },
+        { key: 'team', value: 'first' },
         { key: RUN_NAME_TAG, value: 'stale' },
+        { key: 'Zeta', value: 'z' },
+        { key: 'team', value: 'vision' },
       ],
     });
+    // As a read lists them: one per key (the last value given wins), by key in byte order.
+    expect(tags).toEqual([
+      { key: 'Zeta', value: 'z' },
+      { key: RUN_NAME_TAG, value: 'baseline' },
+      { key: 'team', value: 'vision' },
+    ]);
     expect(run).toMatchObject({ name: 'baseline', status: 'running', user_id: 'ada', started_at: 1_700_000_000_123, ended_at: null });
-    expect(Object.fromEntries(runs.tags.get(run.id) ?? [])).toEqual({ team: 'vision', [RUN_NAME_TAG]: 'baseline' });
+    expect(Object.fromEntries(runs.tags.get(run.id) ?? [])).toEqual({ team: 'vision', Zeta: 'z', [RUN_NAME_TAG]: 'baseline' });
     expect(changes.runChanged).toHaveBeenCalledWith(run, ['created']);
   });
 
   it('names an unnamed run, starts it now by default, and tags it with the generated name', async () => {
     const { service, runs } = setup();
     const before = Date.now();
-    const run = await service.createStarted(EXPERIMENT, { name: undefined, userId: null, startedAt: undefined, tags: [] });
+    const { run } = await service.createStarted(EXPERIMENT, { name: undefined, userId: null, startedAt: undefined, tags: [] });
     expect(run.name).toMatch(/^[a-z]+-[a-z]+-\d+$/);
     expect(run.started_at).toBeGreaterThanOrEqual(before);
     expect(runs.tags.get(run.id)?.get(RUN_NAME_TAG)).toBe(run.name);

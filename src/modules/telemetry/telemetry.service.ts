@@ -40,6 +40,8 @@ export class TelemetryService {
   private readonly artifactBytesReceived: Counter;
   private readonly artifactBytesSent: Counter;
   private readonly hotLaneRequests: Counter<'route'>;
+  /** The lane's counter for each route pattern, looked up once (as `requestSeries` for requests). */
+  private readonly hotLaneSeries = new Map<string, Counter.Internal>();
 
   constructor(private readonly sql: SqlClient) {
     const own = new Registry();
@@ -117,7 +119,12 @@ export class TelemetryService {
 
   /** The hot write lane took a request for the route with this pattern. */
   countHotLaneRequest(route: string): void {
-    this.hotLaneRequests.labels(route).inc();
+    let series = this.hotLaneSeries.get(route);
+    if (!series) {
+      series = this.hotLaneRequests.labels(route);
+      this.hotLaneSeries.set(route, series);
+    }
+    series.inc();
   }
 
   /** `count` metric points were written; counted once the write is committed (never, if it rolls back). */
