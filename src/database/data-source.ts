@@ -11,6 +11,7 @@ import { ArtifactBlobs1795766400200 } from './migrations/1795766400200-ArtifactB
 import { MultipartUploads1795766400600 } from './migrations/1795766400600-MultipartUploads.js';
 import { ModelRegistry1795766400700 } from './migrations/1795766400700-ModelRegistry.js';
 import { LoggedModels1795766400800 } from './migrations/1795766400800-LoggedModels.js';
+import { ModelVersionLoggedModel1795766400900 } from './migrations/1795766400900-ModelVersionLoggedModel.js';
 
 /** In order; listed rather than globbed so the build and the ESM loader agree on what exists. */
 export const MIGRATIONS = [
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   MultipartUploads1795766400600,
   ModelRegistry1795766400700,
   LoggedModels1795766400800,
+  ModelVersionLoggedModel1795766400900,
 ];
 
 /** Milliseconds a SQLite writer waits for another process's lock before failing. */

@@ -9,6 +9,7 @@ interface MlflowVersionBody {
   current_stage: string;
   source: string;
   run_id?: string;
+  model_id?: string;
   description?: string;
   status: string;
   tags?: { key: string; value: string }[];
@@ -327,6 +328,164 @@ describe('the model registry over HTTP (MLflow registry RPCs and /api/v1/models)
     });
   });
 
+  describe('versions made from a logged model (model_id)', () => {
+    interface LoggedModel {
+      modelId: string;
+      artifactUri: string;
+      runId: string;
+    }
+
+    async function loggedModel(): Promise<LoggedModel> {
+      const experimentId = await mlflow.createExperiment();
+      const run = await mlflow.createRun(experimentId);
+      const created = await mlflow.post('logged-models', { experiment_id: experimentId, source_run_id: run.info.run_id }).expect(200);
+      const info = created.body.model.info as { model_id: string; artifact_uri: string };
+      return { modelId: info.model_id, artifactUri: info.artifact_uri, runId: run.info.run_id };
+    }
+
+    async function modelVersionsTag(modelId: string): Promise<unknown> {
+      const response = await server.http().get(`${MLFLOW_API}/logged-models/${modelId}`).expect(200);
+      const tags = (response.body.model.info.tags ?? []) as { key: string; value: string }[];
+      const tag = tags.find((candidate) => candidate.key === 'mlflow.modelVersions');
+      return tag === undefined ? undefined : JSON.parse(tag.value);
+    }
+
+    it("links the version to the model, takes the model's run, and downloads from the model's folder", async () => {
+      const model = await loggedModel();
+      const { name } = await createModel();
+      const created = await createVersion(name, { source: `models:/${model.modelId}`, model_id: model.modelId });
+      expect(created).toEqual(
+        expect.objectContaining({ version: '1', source: `models:/${model.modelId}`, model_id: model.modelId, run_id: model.runId }),
+      );
+      expect(await getVersion(name, '1')).toEqual(created);
+      const searched = await mlflow.get('model-versions/search', { filter: `name = '${name}'` }).expect(200);
+      expect(searched.body.model_versions).toEqual([created]);
+      const updated = await patch('model-versions/update', { name, version: '1', description: 'linked' }).expect(200);
+      expect(updated.body.model_version.model_id).toBe(model.modelId);
+      const moved = await mlflow.post('model-versions/transition-stage', {
+        name,
+        version: '1',
+        stage: 'Staging',
+        archive_existing_versions: false,
+      });
+      expect(moved.status).toBe(200);
+      expect(moved.body.model_version.model_id).toBe(model.modelId);
+      expect((await getModel(name)).latest_versions).toEqual([expect.objectContaining({ model_id: model.modelId })]);
+      expect((await mlflow.get('model-versions/get-download-uri', { name, version: '1' }).expect(200)).body).toEqual({
+        artifact_uri: model.artifactUri,
+      });
+      const native = await server.http().get(`/api/v1/models/${name}/versions/1`).expect(200);
+      expect(native.body.model_id).toBe(model.modelId);
+      expect(await modelVersionsTag(model.modelId)).toEqual([{ name, version: 1 }]);
+    });
+
+    it('a version made from that version inherits its model, run and files, and the model lists both', async () => {
+      const model = await loggedModel();
+      const { name } = await createModel();
+      await createVersion(name, { source: `models:/${model.modelId}`, model_id: model.modelId });
+      const copy = await createModel();
+      const copied = await createVersion(copy.name, { source: `models:/${name}/latest` });
+      expect(copied).toEqual(expect.objectContaining({ source: `models:/${name}/1`, model_id: model.modelId, run_id: model.runId }));
+      expect((await mlflow.get('model-versions/get-download-uri', { name: copy.name, version: '1' }).expect(200)).body).toEqual({
+        artifact_uri: model.artifactUri,
+      });
+      expect(await modelVersionsTag(model.modelId)).toEqual([
+        { name, version: 1 },
+        { name: copy.name, version: 1 },
+      ]);
+      expectMlflowError(
+        await mlflow.post('model-versions/create', { name: copy.name, source: `models:/${name}/1`, run_id: 'another-run' }),
+        400,
+        'INVALID_PARAMETER_VALUE',
+        `Invalid model version source: 'models:/${name}/1'. The run_id and model_id request parameters must match the referenced model version.`,
+      );
+    });
+
+    it('accepts a file of the model folder as source, and a run_id given stays', async () => {
+      const model = await loggedModel();
+      const { name } = await createModel();
+      const created = await createVersion(name, { source: `${model.artifactUri}/MLmodel`, model_id: model.modelId, run_id: 'given' });
+      expect(created).toEqual(expect.objectContaining({ model_id: model.modelId, run_id: 'given' }));
+    });
+
+    it('refuses a model_id that does not hold the source, or names no logged model, and creates nothing', async () => {
+      const model = await loggedModel();
+      const other = await loggedModel();
+      const { name } = await createModel();
+      const missing = 'm-00000000000000000000000000000000';
+      const invalidSource = (source: string) =>
+        `Invalid model version source: '${source}'. The model_id request parameter must identify the resource that contains the source.`;
+      const refuse = async (body: object, status: number, code: string, message: string | RegExp) =>
+        expectMlflowError(await mlflow.post('model-versions/create', { name, ...body }), status, code, message);
+
+      await refuse(
+        { source: `models:/${other.modelId}`, model_id: model.modelId },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        invalidSource(`models:/${other.modelId}`),
+      );
+      await refuse(
+        { source: `runs:/${model.runId}/model`, model_id: model.modelId },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        invalidSource(`runs:/${model.runId}/model`),
+      );
+      await refuse(
+        { source: `${other.artifactUri}/MLmodel`, model_id: model.modelId },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        invalidSource(`${other.artifactUri}/MLmodel`),
+      );
+      await refuse(
+        { source: `${model.artifactUri}/MLmodel`, model_id: missing },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        invalidSource(`${model.artifactUri}/MLmodel`),
+      );
+      await refuse(
+        { source: `models:/${missing}`, model_id: missing },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /Unable to fetch model from model URI source/,
+      );
+      await refuse(
+        { source: '/tmp/model', model_id: model.modelId },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /To use a local path as a model version source/,
+      );
+      await refuse(
+        { source: 's3://bucket/model', model_id: missing },
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+        `Logged model with ID '${missing}' not found.`,
+      );
+      await refuse(
+        { source: `models://elsewhere/${name}/1` },
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /Registered model sources must use the active model registry/,
+      );
+      expect((await mlflow.get('model-versions/search', { filter: `name = '${name}'` }).expect(200)).body).toEqual({});
+      expect(await modelVersionsTag(model.modelId)).toBeUndefined();
+    });
+
+    it('/api/v1 refuses an unknown model_id in its envelope', async () => {
+      const name = uniqueName('native');
+      await server.http().post('/api/v1/models').send({ name }).expect(201);
+      const missing = 'm-00000000000000000000000000000000';
+      expectError(
+        await server
+          .http()
+          .post(`/api/v1/models/${name}/versions`)
+          .send({ source: `models:/${missing}`, model_id: missing }),
+        400,
+        'INVALID_REQUEST',
+        /Unable to fetch model from model URI source/,
+      );
+    });
+  });
+
   describe('aliases', () => {
     it('sets an alias, reads the version by it, moves it, and deletes it', async () => {
       const { name } = await createModel();
@@ -420,6 +579,7 @@ describe('the model registry over HTTP (MLflow registry RPCs and /api/v1/models)
         version: 1,
         source: `runs:/${run.id}/model`,
         run_id: run.id,
+        model_id: null,
         description: null,
         stage: 'None',
         status: 'READY',

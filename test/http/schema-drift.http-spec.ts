@@ -175,6 +175,7 @@ const ROW_TYPES: Record<string, Record<string, string>> = {
     storage_location: 'text',
     run_id: 'text | null',
     run_link: 'text | null',
+    logged_model_id: 'text | null',
     description: 'text | null',
     current_stage: 'text',
     status: 'text',

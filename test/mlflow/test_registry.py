@@ -4,11 +4,15 @@ touches the run's artifacts. Checked against the seed API where it shows the sam
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pytest
+import requests
 from mlflow.exceptions import MlflowException
+from sklearn.linear_model import LinearRegression
 
 from entrenar_support import Tracking
 
@@ -107,6 +111,101 @@ def test_registry_register_model_and_download_by_version_and_alias(tracking: Tra
     by_alias = Path(mlflow.artifacts.download_artifacts(f"models:/{name}@prod", dst_path=str(tmp_path / "alias")))
     for downloaded in (by_version, by_alias):
         assert (downloaded / "weights.txt").read_text() == "weights"
+
+
+def _version_json(tracking: Tracking, name: str, version: str) -> dict[str, object]:
+    """The version as the server's JSON has it (MLflow's client entity drops `model_id`)."""
+    answer = requests.get(
+        f"{tracking.server.url}/api/2.0/mlflow/model-versions/get",
+        params={"name": name, "version": version},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return answer.json()["model_version"]
+
+
+def _logged_sklearn_model(tracking: Tracking) -> tuple[mlflow.models.model.ModelInfo, str, np.ndarray, np.ndarray]:
+    """An MLflow 3 logged model from a finished run: its info, the run id, features and predictions."""
+    mlflow.set_experiment(tracking.unique("registry-logged"))
+    features = np.arange(20, dtype=float).reshape(10, 2)
+    regressor = LinearRegression().fit(features, features @ np.array([1.5, -2.0]) + 3.0)
+    with mlflow.start_run() as run:
+        info = mlflow.sklearn.log_model(regressor, name="model")
+    return info, run.info.run_id, features, regressor.predict(features)
+
+
+def test_registry_version_from_a_logged_model_links_model_and_run(tracking: Tracking) -> None:
+    client = tracking.client
+    info, run_id, features, expected = _logged_sklearn_model(tracking)
+    name = tracking.unique("registry-from-model")
+
+    registered = mlflow.register_model(info.model_uri, name)
+    assert info.model_uri == f"models:/{info.model_id}"
+    assert (registered.version, registered.run_id, registered.source) == ("1", run_id, info.model_uri)
+    # MLflow 3.17's ModelVersion entity reads no model_id from the answer, so it is checked in the JSON.
+    version_json = _version_json(tracking, name, "1")
+    assert (version_json["model_id"], version_json["run_id"]) == (info.model_id, run_id)
+    client.transition_model_version_stage(name, "1", "Staging")
+    assert _version_json(tracking, name, "1")["current_stage"] == "Staging"
+
+    # The version's files are the logged model's folder, so loading by version predicts.
+    model = client.get_logged_model(info.model_id)
+    assert client.get_model_version_download_uri(name, "1") == model.artifact_location
+    np.testing.assert_allclose(mlflow.sklearn.load_model(f"models:/{name}/1").predict(features), expected)
+
+    # The logged model lists the versions made from it (MLflow's mlflow.modelVersions tag); the
+    # fluent client appends its own entry too, with the version as a string.
+    listed = json.loads(client.get_logged_model(info.model_id).tags["mlflow.modelVersions"])
+    assert {"name": name, "version": 1} in listed
+    second = tracking.unique("registry-from-model-2")
+    client.create_registered_model(second)
+    made = client.create_model_version(second, info.model_uri, model_id=info.model_id)
+    assert made.run_id == run_id
+    assert _version_json(tracking, second, "1")["model_id"] == info.model_id
+    again = json.loads(client.get_logged_model(info.model_id).tags["mlflow.modelVersions"])
+    assert again == [*listed, {"name": second, "version": 1}]
+
+
+def test_registry_version_from_runs_uri_of_a_logged_model(tracking: Tracking) -> None:
+    client = tracking.client
+    info, run_id, features, expected = _logged_sklearn_model(tracking)
+    name = tracking.unique("registry-from-run")
+
+    registered = mlflow.register_model(f"runs:/{run_id}/model", name)
+    assert (registered.run_id, registered.source) == (run_id, info.model_uri)
+    assert _version_json(tracking, name, registered.version)["model_id"] == info.model_id
+    loaded = mlflow.sklearn.load_model(f"models:/{name}/{registered.version}")
+    np.testing.assert_allclose(loaded.predict(features), expected)
+    listed = json.loads(client.get_logged_model(info.model_id).tags["mlflow.modelVersions"])
+    assert {"name": name, "version": 1} in listed
+
+    # A version made from that version inherits its model, run and files.
+    copy = tracking.unique("registry-copy")
+    client.create_registered_model(copy)
+    copied = client.create_model_version(copy, f"models:/{name}/latest")
+    assert (copied.source, copied.run_id) == (f"models:/{name}/1", run_id)
+    assert _version_json(tracking, copy, "1")["model_id"] == info.model_id
+    assert client.get_model_version_download_uri(copy, "1") == client.get_logged_model(info.model_id).artifact_location
+
+
+def test_registry_model_id_must_hold_the_source(tracking: Tracking) -> None:
+    client = tracking.client
+    info, run_id, _, _ = _logged_sklearn_model(tracking)
+    name = tracking.unique("registry-bad-model-id")
+    client.create_registered_model(name)
+
+    missing = "m-00000000000000000000000000000000"
+    with pytest.raises(MlflowException) as unknown:
+        client.create_model_version(name, f"models:/{missing}", model_id=missing)
+    assert unknown.value.error_code == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(MlflowException) as other_model:
+        client.create_model_version(name, f"models:/{missing}", model_id=info.model_id)
+    assert other_model.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert "model_id request parameter must identify the resource" in other_model.value.message
+    with pytest.raises(MlflowException) as runs_source:
+        client.create_model_version(name, f"runs:/{run_id}/model", run_id=run_id, model_id=info.model_id)
+    assert runs_source.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert client.search_model_versions(f"name = '{name}'") == []
 
 
 def test_registry_errors_carry_mlflow_codes(tracking: Tracking) -> None:

@@ -66,6 +66,30 @@ function isOffsetCursor(value: Record<string, unknown>): value is { o: number; f
 }
 
 /** `m-` and 128 random bits in hex: MLflow's form of a logged model id. */
+/** The logged model's tag listing the registered model versions made from it (MLflow's name). */
+export const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
+
+/** The entries of an `mlflow.modelVersions` tag, kept as they are; a value that is not a JSON list counts as none. */
+function parseModelVersionsTag(value: string | undefined): unknown[] {
+  if (value === undefined) {
+    return [];
+  }
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) ? parsed : [];
+  } catch {
+    return [];
+  }
+}
+
+function isVersionEntry(entry: unknown, name: string, version: number): boolean {
+  if (typeof entry !== 'object' || entry === null) {
+    return false;
+  }
+  const fields = entry as { name?: unknown; version?: unknown };
+  return fields.name === name && fields.version === version;
+}
+
 function newModelId(): string {
   return `m-${randomBytes(16).toString('hex')}`;
 }
@@ -165,6 +189,20 @@ export class LoggedModelsService {
   async setTags(modelId: string, tags: KeyValue[]): Promise<void> {
     await this.require(modelId);
     await this.models.upsertTags(modelId, tags, Date.now());
+  }
+
+  /**
+   * Adds a registered model version to the model's `mlflow.modelVersions` tag (a JSON list of
+   * `{"name", "version"}`, each version once), as MLflow does when a version is made from it.
+   */
+  async recordModelVersion(modelId: string, name: string, version: number): Promise<void> {
+    await this.require(modelId);
+    const current = (await this.models.tagsOf([modelId])).find((tag) => tag.key === MODEL_VERSIONS_TAG)?.value;
+    const listed = parseModelVersionsTag(current);
+    if (!listed.some((entry) => isVersionEntry(entry, name, version))) {
+      listed.push({ name, version });
+    }
+    await this.models.upsertTags(modelId, [{ key: MODEL_VERSIONS_TAG, value: JSON.stringify(listed) }], Date.now());
   }
 
   async deleteTag(modelId: string, key: string): Promise<void> {

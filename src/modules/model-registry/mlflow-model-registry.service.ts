@@ -116,6 +116,7 @@ export class MlflowModelRegistryService {
       source: requiredString(fields, 'source'),
       runId: optionalString(fields, 'run_id'),
       runLink: optionalString(fields, 'run_link'),
+      modelId: optionalString(fields, 'model_id'),
       description: optionalString(fields, 'description'),
       tags: tagList(fields),
     });

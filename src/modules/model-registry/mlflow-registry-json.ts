@@ -13,6 +13,7 @@ export interface MlflowModelVersion {
   run_id?: string;
   status: string;
   run_link?: string;
+  model_id?: string;
   tags?: { key: string; value: string }[];
   aliases?: string[];
 }
@@ -50,6 +51,7 @@ export function mlflowModelVersion(version: ModelVersionView): MlflowModelVersio
     run_id: present(version.runId),
     status: version.status,
     run_link: present(version.runLink),
+    model_id: present(version.modelId),
     tags: nonEmpty(version.tags),
     aliases: nonEmpty(version.aliases),
   };

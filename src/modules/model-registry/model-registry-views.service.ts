@@ -40,7 +40,13 @@ export class ModelRegistryViews {
 
   async createVersion(name: string, dto: CreateModelVersionDto): Promise<ModelVersionResponseDto> {
     return modelVersionResponse(
-      await this.registry.createVersion({ name, source: dto.source, runId: dto.run_id, description: dto.description }),
+      await this.registry.createVersion({
+        name,
+        source: dto.source,
+        runId: dto.run_id,
+        modelId: dto.model_id,
+        description: dto.description,
+      }),
     );
   }
 

@@ -73,8 +73,8 @@ export class ModelRegistryController {
       },
     },
   })
-  @ApiError(400, 'INVALID_REQUEST: missing source, invalid run_id or description, unknown field')
-  @ApiError(404, 'NOT_FOUND: no registered model with this name')
+  @ApiError(400, 'INVALID_REQUEST: missing source, invalid run_id, model_id or description, unknown field')
+  @ApiError(404, 'NOT_FOUND: no registered model with this name, or no logged model with this model_id')
   createModelVersion(@Param('name') name: string, @Body() dto: CreateModelVersionDto): Promise<ModelVersionResponseDto> {
     return this.registry.createVersion(name, dto);
   }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LoggedModelsModule } from '../logged-models/logged-models.module.js';
 import { MlflowModelRegistryController } from './mlflow-model-registry.controller.js';
 import { MlflowModelRegistryService } from './mlflow-model-registry.service.js';
 import { ModelRegistryViews } from './model-registry-views.service.js';
@@ -11,6 +12,7 @@ import { modelRegistryStoreProvider } from './model-registry.store.provider.js';
  * registry RPCs. Import it before MlflowModule, whose catch-all answers unsupported MLflow routes.
  */
 @Module({
+  imports: [LoggedModelsModule],
   controllers: [ModelRegistryController, MlflowModelRegistryController],
   providers: [ModelRegistryService, ModelRegistryViews, MlflowModelRegistryService, modelRegistryStoreProvider],
   exports: [ModelRegistryService],

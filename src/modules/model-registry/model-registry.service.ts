@@ -2,10 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { ConflictError, InvalidRequestError, ResourceNotFoundError } from '../../common/errors.js';
 import { decodePageToken, encodePageToken } from '../../common/paging.js';
 import { keyProblem } from '../../common/validation.js';
+import { LoggedModelsService } from '../logged-models/logged-models.service.js';
+import type { LoggedModelEntity } from '../logged-models/entities/logged-model.entity.js';
 import { MODEL_STAGES, type ModelStage } from './entities/model-version.entity.js';
 import type { RegisteredModelEntity } from './entities/registered-model.entity.js';
 import { parseRegistryFilter, parseRegistryOrderBy, type RegistrySubject } from './model-registry-search.js';
 import { ModelRegistryStore, type ModelVersionRow, type Tag } from './model-registry.store.js';
+import {
+  isArtifactProxySource,
+  isLocalPathWithin,
+  isLocalUri,
+  isUriWithinRoot,
+  parseModelsPath,
+  splitUri,
+  type ModelsUri,
+} from './model-version-source.js';
 
 export const MAX_MODEL_NAME_LENGTH = 500;
 export const MAX_ALIAS_LENGTH = 255;
@@ -18,6 +29,8 @@ export interface ModelVersionView {
   source: string;
   runId: string | null;
   runLink: string | null;
+  /** MLflow's `model_id`: the logged model the version was made from. */
+  modelId: string | null;
   description: string | null;
   stage: ModelStage;
   status: string;
@@ -58,8 +71,11 @@ export interface RegistryPage<T> {
 export interface NewModelVersionRequest {
   name: string;
   source: string;
+  /** Given (even empty) or not: a `models:/<name>/<version>` source inherits what is not given. */
   runId?: string;
   runLink?: string;
+  /** MLflow's `model_id`: the logged model (`m-…`) the version is made from. */
+  modelId?: string;
   description?: string;
   tags?: readonly Tag[];
 }
@@ -131,10 +147,18 @@ function checkAlias(alias: string): void {
   }
 }
 
-/** The version a `models:/<name>/<version>` source names, if it names one that way. */
-function modelsUriVersion(source: string): { name: string; version: string } | undefined {
-  const match = /^models:\/(.+)\/(\d+)$/.exec(source);
-  return match ? { name: match[1], version: match[2] } : undefined;
+function invalidSource(source: string, idName: 'run_id' | 'model_id'): InvalidRequestError {
+  return invalid(
+    `Invalid model version source: '${source}'. The ${idName} request parameter must identify the resource that contains the source.`,
+  );
+}
+
+/** What a new version is made from, once its `source` is read. */
+interface ResolvedSource {
+  source: string;
+  storageLocation: string;
+  runId: string | null;
+  modelId: string | null;
 }
 
 /**
@@ -145,7 +169,10 @@ function modelsUriVersion(source: string): { name: string; version: string } | u
  */
 @Injectable()
 export class ModelRegistryService {
-  constructor(private readonly store: ModelRegistryStore) {}
+  constructor(
+    private readonly store: ModelRegistryStore,
+    private readonly loggedModels: LoggedModelsService,
+  ) {}
 
   async createModel(name: string, description?: string, tags: readonly Tag[] = []): Promise<RegisteredModelView> {
     checkName(name);
@@ -246,23 +273,157 @@ export class ModelRegistryService {
       checkDescription(request.description);
     }
     const model = await this.requireModel(request.name);
-    // A version made from another version keeps pointing at that version's files.
-    const from = modelsUriVersion(request.source);
-    const storageLocation = from ? await this.downloadUri(from.name, from.version) : request.source;
+    const resolved = await this.resolveSource(request);
     const row = await this.store.insertVersion(
       model.id,
       {
-        source: request.source,
-        storage_location: storageLocation,
-        run_id: request.runId || null,
+        source: resolved.source,
+        storage_location: resolved.storageLocation,
+        run_id: resolved.runId,
         run_link: request.runLink || null,
+        logged_model_id: resolved.modelId,
         description: request.description ?? null,
         user_id: null,
       },
       tags,
       Date.now(),
     );
+    if (resolved.modelId !== null) {
+      await this.loggedModels.recordModelVersion(resolved.modelId, row.name, Number(row.version));
+    }
     return this.versionView(row);
+  }
+
+  /**
+   * MLflow's reading of a new version's source: a `models:/<name>/<version|stage|latest|@alias>`
+   * source becomes `models:/<name>/<number>` and inherits that version's run, logged model and
+   * files (a run_id or model_id given must match them); a `model_id` must name an existing
+   * logged model that holds the source; the files of `models:/<model id>` are the logged
+   * model's folder; the run defaults to the logged model's source run.
+   */
+  private async resolveSource(request: NewModelVersionRequest): Promise<ResolvedSource> {
+    let source = request.source;
+    let storageLocation = source;
+    let runId = request.runId ?? null;
+    let modelId = request.modelId ?? null;
+    const { scheme, authority, path } = splitUri(source);
+    const parsed = scheme === 'models' ? parseModelsPath(path) : undefined;
+    if (scheme === 'models') {
+      if (authority !== '') {
+        throw invalid(`Invalid model version source: '${source}'. Registered model sources must use the active model registry.`);
+      }
+      if (parsed === undefined) {
+        throw invalidSource(source, 'model_id');
+      }
+      if (parsed.kind !== 'logged model') {
+        const from = await this.sourceVersion(parsed);
+        if (
+          (request.runId !== undefined && request.runId !== (from.run_id ?? '')) ||
+          (request.modelId !== undefined && request.modelId !== (from.logged_model_id ?? ''))
+        ) {
+          throw invalid(
+            `Invalid model version source: '${source}'. The run_id and model_id request parameters must match the referenced model version.`,
+          );
+        }
+        source = `models:/${from.name}/${Number(from.version)}`;
+        storageLocation = from.storage_location;
+        runId = request.runId ?? from.run_id;
+        modelId = request.modelId ?? from.logged_model_id;
+      }
+    }
+    let logged: LoggedModelEntity | undefined;
+    if (modelId) {
+      logged = await this.checkSourceModel(source, modelId);
+    }
+    if (parsed?.kind === 'logged model') {
+      const named = logged?.model_id === parsed.modelId ? logged : await this.findLoggedModel(parsed.modelId);
+      if (named === undefined) {
+        throw invalid(
+          `Unable to fetch model from model URI source artifact location '${source}': logged model '${parsed.modelId}' not found.`,
+        );
+      }
+      storageLocation = named.artifact_location;
+      runId = runId || named.source_run_id;
+    }
+    if (modelId) {
+      // The version is linked to the model, which must exist (MLflow's get_logged_model error).
+      logged ??= await this.loggedModels.require(modelId);
+      runId = runId || logged.source_run_id;
+    }
+    return { source, storageLocation, runId: runId || null, modelId: modelId || null };
+  }
+
+  /** The registered version a `models:/<name>/…` source names. */
+  private async sourceVersion(uri: Exclude<ModelsUri, { kind: 'logged model' }>): Promise<ModelVersionRow> {
+    const model = await this.requireModel(uri.name);
+    switch (uri.kind) {
+      case 'version':
+        return this.requireVersion(model, parseVersion(uri.version));
+      case 'alias': {
+        const row = await this.store.findVersionByAlias(model.id, uri.alias);
+        if (!row) {
+          throw new ResourceNotFoundError(`Registered model alias ${uri.alias} not found.`);
+        }
+        return row;
+      }
+      case 'latest':
+      case 'stage': {
+        const stage = uri.kind === 'stage' ? parseStage(uri.stage) : undefined;
+        const newest = (await this.store.versionsOf([model.id])).find((row) => stage === undefined || row.current_stage === stage);
+        if (!newest) {
+          throw new ResourceNotFoundError(`No versions of model with name '${model.name}' and stage '${stage ?? 'None'}' found`);
+        }
+        return newest;
+      }
+    }
+  }
+
+  /**
+   * MLflow's check that `model_id` names the resource holding `source`: a local path or an
+   * artifact-proxy address must lie in the logged model's folder, `models:/<id>` must name that
+   * model, a `runs:/` source never fits. Answers the model when it was looked up.
+   */
+  private async checkSourceModel(source: string, modelId: string): Promise<LoggedModelEntity | undefined> {
+    if (isLocalUri(source)) {
+      const model = await this.findLoggedModel(modelId);
+      if (model === undefined || !isLocalUri(model.artifact_location) || !isLocalPathWithin(source, model.artifact_location)) {
+        throw invalid(
+          `Invalid model version source: '${source}'. To use a local path as a model version source, the model_id request parameter has to be specified and the local path has to be contained within the artifact directory of the model specified by the model_id.`,
+        );
+      }
+      return model;
+    }
+    const { scheme, authority, path } = splitUri(source);
+    if (scheme === 'models') {
+      const parsed = parseModelsPath(path);
+      if (authority !== '' || parsed === undefined || (parsed.kind === 'logged model' && parsed.modelId !== modelId)) {
+        throw invalidSource(source, 'model_id');
+      }
+      return undefined;
+    }
+    if (scheme === 'runs') {
+      throw invalidSource(source, 'model_id');
+    }
+    if (isArtifactProxySource(source)) {
+      const model = await this.findLoggedModel(modelId);
+      if (model === undefined || !isUriWithinRoot(source, model.artifact_location)) {
+        throw invalidSource(source, 'model_id');
+      }
+      return model;
+    }
+    return undefined;
+  }
+
+  /** The live logged model, or undefined. */
+  private async findLoggedModel(modelId: string): Promise<LoggedModelEntity | undefined> {
+    try {
+      return await this.loggedModels.require(modelId);
+    } catch (error) {
+      if (error instanceof ResourceNotFoundError) {
+        return undefined;
+      }
+      throw error;
+    }
   }
 
   async getVersion(name: string, version: string | number): Promise<ModelVersionView> {
@@ -398,6 +559,7 @@ export class ModelRegistryService {
       source: row.source,
       runId: row.run_id,
       runLink: row.run_link,
+      modelId: row.logged_model_id,
       description: row.description,
       stage: row.current_stage,
       status: row.status,

@@ -13,7 +13,10 @@ export interface Tag {
 /** A version row with its model's name, as every read returns it. */
 export type ModelVersionRow = ModelVersionEntity & { name: string };
 
-export type NewModelVersion = Pick<ModelVersionEntity, 'source' | 'storage_location' | 'run_id' | 'run_link' | 'description' | 'user_id'>;
+export type NewModelVersion = Pick<
+  ModelVersionEntity,
+  'source' | 'storage_location' | 'run_id' | 'run_link' | 'logged_model_id' | 'description' | 'user_id'
+>;
 
 /** One page of a registry search: `offset` rows skipped, `limit` rows returned. */
 export interface RegistrySearchSpec {
@@ -26,7 +29,7 @@ export interface RegistrySearchSpec {
 const MODEL_FIELDS = ['id', 'name', 'description', 'user_id', 'last_version', 'created_at', 'updated_at'];
 const MODEL_COLUMNS = MODEL_FIELDS.map((field) => `m.${field}`).join(', ');
 const VERSION_COLUMNS =
-  'v.id, v.model_id, v.version, v.source, v.storage_location, v.run_id, v.run_link, v.description, v.current_stage, v.status, v.user_id, v.created_at, v.updated_at, m.name';
+  'v.id, v.model_id, v.version, v.source, v.storage_location, v.run_id, v.run_link, v.logged_model_id, v.description, v.current_stage, v.status, v.user_id, v.created_at, v.updated_at, m.name';
 const SELECT_VERSIONS = `SELECT ${VERSION_COLUMNS} FROM model_versions v JOIN registered_models m ON m.id = v.model_id`;
 
 const ORDER_COLUMN: Readonly<Record<RegistryOrderKey, { models: string; versions: string; text: boolean }>> = {
@@ -192,8 +195,8 @@ export abstract class ModelRegistryStore {
         throw new Error(`registered model #${modelId} is missing`);
       }
       const inserted = await tx.queryOne<{ id: number }>(
-        `INSERT INTO model_versions (model_id, version, source, storage_location, run_id, run_link, description, current_stage, status, user_id, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'None', 'READY', ?, ?, ?) RETURNING id`,
+        `INSERT INTO model_versions (model_id, version, source, storage_location, run_id, run_link, logged_model_id, description, current_stage, status, user_id, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'None', 'READY', ?, ?, ?) RETURNING id`,
         [
           modelId,
           Number(numbered.last_version),
@@ -201,6 +204,7 @@ export abstract class ModelRegistryStore {
           version.storage_location,
           version.run_id,
           version.run_link,
+          version.logged_model_id,
           version.description,
           version.user_id,
           now,

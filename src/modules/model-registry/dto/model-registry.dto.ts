@@ -30,6 +30,14 @@ export class ModelVersionResponseDto {
   @ApiProperty({ type: String, nullable: true, example: 'run-3f2a9c1e7b4d4e0f9a8b7c6d5e4f3a2b', description: 'the run that made it' })
   run_id!: string | null;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'm-0f1e2d3c4b5a69788796a5b4c3d2e1f0',
+    description: "the logged model (MLflow's model_id) the version was made from",
+  })
+  model_id!: string | null;
+
   @ApiProperty({ type: String, nullable: true, example: 'accuracy 0.93 on the holdout set' })
   description!: string | null;
 
@@ -125,6 +133,12 @@ export class CreateModelVersionDto {
   @OptionalText(256, { description: 'the run that made the model', example: 'run-3f2a9c1e7b4d4e0f9a8b7c6d5e4f3a2b' })
   run_id?: string;
 
+  @OptionalText(256, {
+    description: "the logged model (MLflow's model_id) the version is made from; the source must be in it",
+    example: 'm-0f1e2d3c4b5a69788796a5b4c3d2e1f0',
+  })
+  model_id?: string;
+
   @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION_LENGTH, example: 'accuracy 0.93 on the holdout set' })
   @Optional()
   @IsString({ message: 'must be a string' })
@@ -142,6 +156,7 @@ export function modelVersionResponse(version: ModelVersionView): ModelVersionRes
     version: version.version,
     source: version.source,
     run_id: version.runId,
+    model_id: version.modelId,
     description: version.description,
     stage: version.stage,
     status: version.status,

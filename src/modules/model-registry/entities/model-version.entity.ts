@@ -15,6 +15,8 @@ export interface ModelVersionEntity {
   /** Public id of the run that made the model, if any; not a reference: the run may be deleted. */
   run_id: string | null;
   run_link: string | null;
+  /** MLflow's `model_id`: the logged model (`m-…`) the version was made from, if any; not a reference either. */
+  logged_model_id: string | null;
   description: string | null;
   current_stage: ModelStage;
   /** Always READY: versions are registered from files that already exist. */
