@@ -401,6 +401,23 @@ describe('the model registry over HTTP (MLflow registry RPCs and /api/v1/models)
       );
     });
 
+    it('keeps the entries already in mlflow.modelVersions and loses none when versions are made at once', async () => {
+      const model = await loggedModel();
+      // What MLflow's fluent client appends itself: the version as a string.
+      await server
+        .http()
+        .patch(`${MLFLOW_API}/logged-models/${model.modelId}/tags`)
+        .send({ tags: [{ key: 'mlflow.modelVersions', value: '[{"name": "earlier", "version": "1"}]' }] })
+        .expect(200);
+      const names = await Promise.all([1, 2, 3, 4, 5].map(async () => (await createModel()).name));
+      await Promise.all(names.map((name) => createVersion(name, { source: `models:/${model.modelId}`, model_id: model.modelId })));
+      const listed = (await modelVersionsTag(model.modelId)) as { name: string; version: number | string }[];
+      expect(listed[0]).toEqual({ name: 'earlier', version: '1' });
+      expect(listed.slice(1)).toHaveLength(5);
+      expect(new Set(listed.slice(1).map((entry) => entry.name))).toEqual(new Set(names));
+      expect(listed.slice(1).every((entry) => entry.version === 1)).toBe(true);
+    });
+
     it('accepts a file of the model folder as source, and a run_id given stays', async () => {
       const model = await loggedModel();
       const { name } = await createModel();

@@ -100,6 +100,21 @@ export class LoggedModelRepository {
     });
   }
 
+  /**
+   * Rewrites one tag from its current value (undefined when unset) in one transaction that
+   * first locks the model's row, so concurrent rewrites of the same model take turns.
+   */
+  rewriteTag(modelId: string, key: string, at: number, next: (current: string | undefined) => string): Promise<void> {
+    return this.sql.transaction(async (tx) => {
+      await tx.execute('UPDATE logged_models SET updated_at = ? WHERE model_id = ?', [at, modelId]);
+      const current = await tx.queryOne<{ value: string }>('SELECT value FROM logged_model_tags WHERE model_id = ? AND key = ?', [
+        modelId,
+        key,
+      ]);
+      await this.upsertKeyValues(tx, 'logged_model_tags', modelId, [{ key, value: next(current?.value) }]);
+    });
+  }
+
   upsertParams(modelId: string, params: readonly KeyValue[], at: number): Promise<void> {
     return this.sql.transaction(async (tx) => {
       await this.upsertKeyValues(tx, 'logged_model_params', modelId, params);

@@ -197,12 +197,10 @@ export class LoggedModelsService {
    */
   async recordModelVersion(modelId: string, name: string, version: number): Promise<void> {
     await this.require(modelId);
-    const current = (await this.models.tagsOf([modelId])).find((tag) => tag.key === MODEL_VERSIONS_TAG)?.value;
-    const listed = parseModelVersionsTag(current);
-    if (!listed.some((entry) => isVersionEntry(entry, name, version))) {
-      listed.push({ name, version });
-    }
-    await this.models.upsertTags(modelId, [{ key: MODEL_VERSIONS_TAG, value: JSON.stringify(listed) }], Date.now());
+    await this.models.rewriteTag(modelId, MODEL_VERSIONS_TAG, Date.now(), (current) => {
+      const listed = parseModelVersionsTag(current);
+      return JSON.stringify(listed.some((entry) => isVersionEntry(entry, name, version)) ? listed : [...listed, { name, version }]);
+    });
   }
 
   async deleteTag(modelId: string, key: string): Promise<void> {
