@@ -10,7 +10,7 @@ export interface SearchableModel {
   experimentPublicId: string;
   tags: ReadonlyMap<string, string>;
   params: ReadonlyMap<string, string>;
-  /** Latest value (by step, then timestamp) of each metric key. */
+  /** Latest value of each metric key (metrics/point-order.ts: step, then timestamp, then value). */
   metrics: ReadonlyMap<string, number>;
 }
 

@@ -15,6 +15,7 @@ import {
 } from './entities/logged-model.entity.js';
 import { KeyValue, LoggedModelRepository } from './logged-model.repository.js';
 import { modelComparator, ModelOrder, parseModelFilter, SearchableModel } from './logged-model-search.js';
+import { isLaterPoint } from '../metrics/point-order.js';
 
 /** A logged model with everything MLflow shows of it. */
 export interface LoggedModelView {
@@ -94,12 +95,12 @@ function newModelId(): string {
   return `m-${randomBytes(16).toString('hex')}`;
 }
 
-/** The latest value (by step, then timestamp) of each metric key; NaN as NaN. */
+/** The latest value of each metric key, by the series' own rule (`isLaterPoint`); NaN as NaN. */
 function latestMetrics(points: readonly LoggedModelMetricEntity[]): Map<string, number> {
   const latest = new Map<string, LoggedModelMetricEntity>();
   for (const point of points) {
     const seen = latest.get(point.key);
-    if (!seen || point.step > seen.step || (point.step === seen.step && point.timestamp >= seen.timestamp)) {
+    if (!seen || isLaterPoint(point.step, point.timestamp, point.value, seen.step, seen.timestamp, seen.value)) {
       latest.set(point.key, point);
     }
   }
